@@ -1,0 +1,33 @@
+// pws: one binary, one subcommand per file in cmd/. main builds the CLI11
+// app, lets each subcommand register itself and maps errors to exit codes:
+// 0 ok, 1 failure, 2 usage error.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <exception>
+
+#include "cmd/commands.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"pws - a self-hosted Pusher-compatible real-time server and toolkit", "pws"};
+  app.set_version_flag("--version", std::string("pws ") + PWS_VERSION);
+  app.require_subcommand(1);
+  // Global options work before or after the subcommand (pws serve --config x).
+  app.fallthrough();
+  pws::cmd::GlobalOptions global;
+  app.add_option("-c,--config", global.config, "Config file (default: $PWS_CONFIG, ./pws.toml, "
+                 "$XDG_CONFIG_HOME/pws/pws.toml, /etc/pws/pws.toml)");
+
+  int exit_code = 0;
+  pws::cmd::setup_serve(app, global, exit_code);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "pws: error: %s\n", e.what());
+    return 1;
+  }
+  return exit_code;
+}

@@ -1,0 +1,50 @@
+// pws serve: find or create the config, apply flags, run the server.
+#include <cstdio>
+#include <iostream>
+
+#include "cmd/commands.hpp"
+#include "registry/serve_config.hpp"
+#include "server/server.hpp"
+
+namespace pws::cmd {
+
+namespace {
+
+struct ServeOptions {
+  std::optional<std::string> host;
+  std::optional<int> port;
+  bool debug = false;
+};
+
+int run_serve(const GlobalOptions& global, const ServeOptions& options) {
+  registry::ServeOverrides overrides{options.host, options.port, options.debug};
+  auto config = registry::load_serve_config(
+      global.config.empty() ? std::nullopt : std::optional<std::filesystem::path>(global.config),
+      overrides, std::cout);
+  std::cout.flush();
+  if (!config) {
+    std::fprintf(stderr, "pws: error: %s\n", config.error().message.c_str());
+    return 1;
+  }
+
+  server::Server server(std::move(config.value()));
+  if (auto started = server.start(); !started) {
+    std::fprintf(stderr, "pws: error: %s\n", started.error().message.c_str());
+    return 1;
+  }
+  return server.run();
+}
+
+}  // namespace
+
+void setup_serve(CLI::App& app, const GlobalOptions& global, int& exit_code) {
+  auto options = std::make_shared<ServeOptions>();
+  CLI::App* serve = app.add_subcommand("serve", "Run the Pusher-compatible WebSocket and HTTP API server");
+  serve->add_option("--host", options->host, "Address to listen on (default 0.0.0.0)");
+  serve->add_option("-p,--port", options->port, "Port to listen on (default 6001; 0 = any free port)")
+      ->check(CLI::Range(0, 65535));
+  serve->add_flag("--debug", options->debug, "Print one line per connection, subscription and message");
+  serve->callback([&global, options, &exit_code] { exit_code = run_serve(global, *options); });
+}
+
+}  // namespace pws::cmd

@@ -1,0 +1,720 @@
+#include "channels/hub.hpp"
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <cmath>
+#include <type_traits>
+
+#include "crypto/crypto.hpp"
+#include "protocol/names.hpp"
+#include "protocol/server_message.hpp"
+
+namespace pws::channels {
+
+namespace json = boost::json;
+using protocol::ChannelType;
+using protocol::Frame;
+
+// ---- State ----
+
+struct Hub::Member {
+  std::string user_id;
+  std::string user_info_json;  // compact JSON, "{}" when none was given
+  std::uint32_t connections = 0;
+};
+
+struct Hub::Subscription {
+  Channel* channel;
+  std::size_t index;    // position of the connection in channel->subscribers
+  std::string user_id;  // presence member id, empty otherwise
+};
+
+struct Hub::Channel {
+  std::string name;
+  ChannelType type;
+  std::vector<Connection*> subscribers;
+  std::vector<Member> members;  // presence only, in join order
+
+  Member* find_member(std::string_view user_id) {
+    for (auto& m : members)
+      if (m.user_id == user_id) return &m;
+    return nullptr;
+  }
+};
+
+struct Hub::Connection {
+  ConnectionId id = 0;
+  std::string socket_id;
+  AppState* app = nullptr;
+  std::vector<Subscription> subscriptions;
+  std::int64_t opened_ms = 0;
+  std::int64_t last_seen_ms = 0;
+  std::int64_t ping_sent_ms = 0;  // 0 = no ping outstanding
+  std::int64_t rate_window_ms = 0;
+  int rate_count = 0;
+  std::string user_id;  // set by pusher:signin
+  std::string user_info_json;
+  bool authorized = false;  // signed in or joined a private/presence channel (8.4)
+
+  Subscription* find_subscription(std::string_view channel) {
+    for (auto& s : subscriptions)
+      if (s.channel->name == channel) return &s;
+    return nullptr;
+  }
+};
+
+struct Hub::AppState {
+  std::shared_ptr<const App> app;
+  std::unordered_map<std::string, std::unique_ptr<Channel>> channels;
+  // Connections signed in per user id, for #server-to-user- delivery and
+  // terminate_connections.
+  std::unordered_map<std::string, std::vector<Connection*>> users;
+  AppCounters counters;
+};
+
+// ---- Construction ----
+
+Hub::Hub(Outbox& outbox, const Clock& clock, HubSettings settings,
+         std::shared_ptr<const AppDirectory> apps)
+    : outbox_(outbox), clock_(clock), settings_(settings), apps_(std::move(apps)) {
+  PWS_ASSERT(apps_);
+}
+
+Hub::~Hub() = default;
+
+void Hub::add_observer(Observer* observer) { observers_.push_back(observer); }
+
+void Hub::remove_observer(Observer* observer) {
+  observers_.erase(std::remove(observers_.begin(), observers_.end(), observer), observers_.end());
+}
+
+template <class F>
+static void notify(const std::vector<Observer*>& observers, F&& f) {
+  for (Observer* o : observers) f(*o);
+}
+
+Hub::Connection* Hub::find(ConnectionId id) const {
+  auto it = connections_.find(id);
+  return it == connections_.end() ? nullptr : it->second.get();
+}
+
+Hub::AppState& Hub::state_for(const App& app) {
+  auto& slot = app_states_[app.id];
+  if (!slot) {
+    slot = std::make_unique<AppState>();
+    slot->app = apps_->shared_by_id(app.id);
+    if (!slot->app) slot->app = std::make_shared<const App>(app);
+  }
+  return *slot;
+}
+
+const Hub::AppState* Hub::state_for(const App& app) const {
+  auto it = app_states_.find(app.id);
+  return it == app_states_.end() ? nullptr : it->second.get();
+}
+
+std::string Hub::new_socket_id() {
+  // Section 1.6: two random integers in 1..999999999, unique among live
+  // connections; re-draw on the (rare) collision.
+  for (;;) {
+    std::string id = std::to_string(crypto::random_between(1, 999'999'999)) + "." +
+                     std::to_string(crypto::random_between(1, 999'999'999));
+    if (!by_socket_id_.contains(id)) return id;
+  }
+}
+
+void Hub::set_apps(std::shared_ptr<const AppDirectory> apps) {
+  PWS_ASSERT(apps);
+  apps_ = std::move(apps);
+  std::vector<std::pair<ConnectionId, Errc>> to_close;
+  for (auto& [app_id, state] : app_states_) {
+    auto fresh = apps_->shared_by_id(app_id);
+    Errc reason = Errc::AppNotFound;
+    bool keep = false;
+    if (fresh && fresh->key == state->app->key && fresh->secret == state->app->secret) {
+      if (fresh->enabled) keep = true;
+      else reason = Errc::AppDisabled;
+    }
+    if (keep) {
+      state->app = std::move(fresh);
+      continue;
+    }
+    for (auto& [id, c] : connections_)
+      if (c->app == state.get()) to_close.emplace_back(id, reason);
+  }
+  for (auto [id, reason] : to_close)
+    if (Connection* c = find(id)) close_with(*c, reason, info(reason).message);
+}
+
+// ---- Connections ----
+
+bool Hub::open(ConnectionId id, const OpenRequest& request) {
+  auto reject = [&](const App* app, Errc e) {
+    const ErrcInfo& row = info(e);
+    outbox_.send(id, protocol::encode_error(e, row.message));
+    outbox_.close(id, row.code, row.message);
+    notify(observers_, [&](Observer& o) { o.on_client_error(app, {}, row.code, row.message); });
+    return false;
+  };
+
+  // Section 1.3: absent -> accepted as 7 unless required; otherwise 4..7.
+  if (!request.protocol) {
+    if (settings_.require_protocol) return reject(nullptr, Errc::NoProtocol);
+  } else {
+    std::string_view p = *request.protocol;
+    const bool digits = !p.empty() && p.size() <= 3 &&
+                        std::all_of(p.begin(), p.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+    const int version = digits ? std::stoi(std::string(p)) : -1;
+    if (version < 4 || version > 7) return reject(nullptr, Errc::UnsupportedProtocol);
+  }
+
+  const App* app = apps_->find_by_key(request.app_key);
+  if (!app) return reject(nullptr, Errc::AppNotFound);
+  if (!app->enabled) return reject(app, Errc::AppDisabled);
+  if (app->require_tls && !request.tls) return reject(app, Errc::TlsRequired);
+  if (!origin_allowed(*app, request.origin)) return reject(app, Errc::Unauthorized);
+  AppState& state = state_for(*app);
+  if (app->limits.max_connections >= 0 && state.counters.connections >= app->limits.max_connections)
+    return reject(app, Errc::OverQuota);
+  if (settings_.max_connections >= 0 &&
+      static_cast<std::int64_t>(connections_.size()) >= settings_.max_connections)
+    return reject(app, Errc::OverCapacity);
+
+  auto conn = std::make_unique<Connection>();
+  Connection& c = *conn;
+  c.id = id;
+  c.socket_id = new_socket_id();
+  c.app = &state;
+  c.opened_ms = c.last_seen_ms = clock_.monotonic_ms();
+  by_socket_id_.emplace(c.socket_id, &c);
+  connections_.emplace(id, std::move(conn));
+
+  state.counters.connections++;
+  state.counters.peak_connections = std::max(state.counters.peak_connections, state.counters.connections);
+  outbox_.send(id, protocol::encode_connection_established(c.socket_id, settings_.activity_timeout_s));
+  notify(observers_, [&](Observer& o) { o.on_connected(*state.app, c.socket_id, request.origin); });
+  return true;
+}
+
+void Hub::note_activity(ConnectionId id) {
+  if (Connection* c = find(id)) {
+    c->last_seen_ms = clock_.monotonic_ms();
+    c->ping_sent_ms = 0;
+  }
+}
+
+void Hub::receive(ConnectionId id, std::string_view text) {
+  Connection* c = find(id);
+  if (!c) return;
+  c->last_seen_ms = clock_.monotonic_ms();
+  c->ping_sent_ms = 0;
+  c->app->counters.websocket_messages_in++;
+
+  auto parsed = protocol::parse_client_frame(text);
+  if (!parsed) {
+    send_error(*c, Errc::InvalidMessage, parsed.error().message);
+    return;
+  }
+  std::visit(
+      [&](auto& event) {
+        using T = std::decay_t<decltype(event)>;
+        if constexpr (std::is_same_v<T, protocol::Ping>) {
+          outbox_.send(c->id, protocol::encode_pong());
+        } else if constexpr (std::is_same_v<T, protocol::Pong> || std::is_same_v<T, protocol::Ignored>) {
+          // A pong only proves liveness (done above); unknown events are ignored (1.9).
+        } else {
+          handle(*c, event);
+        }
+      },
+      parsed.value());
+}
+
+void Hub::close(ConnectionId id) {
+  if (Connection* c = find(id)) remove_connection(*c);
+}
+
+void Hub::sweep() {
+  const std::int64_t now = clock_.monotonic_ms();
+  std::vector<std::pair<ConnectionId, Errc>> to_close;
+  for (auto& [id, c] : connections_) {
+    const App& app = *c->app->app;
+    if (app.enable_user_authentication && !c->authorized &&
+        now - c->opened_ms >= app.user_authentication_timeout_ms) {
+      to_close.emplace_back(id, Errc::Unauthorized);
+      continue;
+    }
+    if (c->ping_sent_ms) {
+      if (now - c->ping_sent_ms >= settings_.pong_timeout_ms) to_close.emplace_back(id, Errc::PongTimeout);
+    } else if (now - c->last_seen_ms >= settings_.ping_interval_ms) {
+      // Section 8.3: both kinds of ping, since browsers cannot answer the
+      // event but always answer the frame, and the Java client the reverse.
+      static const Frame ping = protocol::encode_ping();
+      outbox_.send(id, ping);
+      outbox_.ping(id);
+      c->ping_sent_ms = now;
+    }
+  }
+  for (auto [id, reason] : to_close) {
+    if (Connection* c = find(id)) {
+      close_with(*c, reason,
+                 reason == Errc::Unauthorized ? "Connection not authorized within timeout"
+                                              : info(reason).message);
+    }
+  }
+}
+
+void Hub::close_all(Errc reason) {
+  std::vector<ConnectionId> ids;
+  ids.reserve(connections_.size());
+  for (auto& [id, c] : connections_) ids.push_back(id);
+  for (ConnectionId id : ids)
+    if (Connection* c = find(id)) close_with(*c, reason, info(reason).message);
+}
+
+void Hub::send_error(Connection& c, Errc e, std::string_view message) {
+  const ErrcInfo& row = info(e);
+  outbox_.send(c.id, protocol::encode_error(e, message));
+  notify(observers_, [&](Observer& o) { o.on_client_error(c.app->app.get(), c.socket_id, row.code, message); });
+}
+
+void Hub::close_with(Connection& c, Errc e, std::string_view message) {
+  const ErrcInfo& row = info(e);
+  send_error(c, e, message);
+  outbox_.close(c.id, row.code, message);
+  // Leave the channels now so member_removed and counts are immediate; the
+  // transport's later close callback finds nothing to do.
+  remove_connection(c);
+}
+
+void Hub::remove_connection(Connection& c) {
+  while (!c.subscriptions.empty()) unsubscribe(c, c.subscriptions.size() - 1);
+  AppState& state = *c.app;
+  if (!c.user_id.empty()) {
+    auto it = state.users.find(c.user_id);
+    if (it != state.users.end()) {
+      std::erase(it->second, &c);
+      if (it->second.empty()) state.users.erase(it);
+    }
+  }
+  state.counters.connections--;
+  notify(observers_, [&](Observer& o) { o.on_disconnected(*state.app, c.socket_id); });
+  by_socket_id_.erase(c.socket_id);
+  connections_.erase(c.id);  // destroys c
+}
+
+// ---- Subscriptions ----
+
+namespace {
+
+/// Checks "<key>:<hex>" against HMAC(secret, string_to_sign) (section 4.4).
+bool auth_matches(const App& app, std::string_view auth, std::string_view string_to_sign) {
+  const auto colon = auth.find(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == auth.size()) return false;
+  const bool key_ok = crypto::constant_time_equal(auth.substr(0, colon), app.key);
+  const bool sig_ok = crypto::constant_time_equal(auth.substr(colon + 1),
+                                                  crypto::hmac_sha256_hex(app.secret, string_to_sign));
+  return key_ok && sig_ok;
+}
+
+/// A presence user_id as a string: strings as they are, integers in decimal.
+std::optional<std::string> user_id_string(const json::value& v) {
+  if (v.is_string()) {
+    if (v.get_string().empty()) return std::nullopt;
+    return std::string(v.get_string());
+  }
+  if (v.is_int64()) return std::to_string(v.get_int64());
+  if (v.is_uint64()) return std::to_string(v.get_uint64());
+  if (v.is_double()) {
+    const double d = v.get_double();
+    if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9.007199254740992e15)
+      return std::to_string(static_cast<long long>(d));
+  }
+  return std::nullopt;
+}
+
+std::string info_json(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  if (!v || v->is_null()) return "{}";
+  return json::serialize(*v);
+}
+
+}  // namespace
+
+void Hub::fail_subscription(Connection& c, std::string_view channel, Errc e, std::string_view message) {
+  outbox_.send(c.id, protocol::encode_subscription_error(channel, e, message));
+  notify(observers_, [&](Observer& o) {
+    o.on_client_error(c.app->app.get(), c.socket_id, info(e).subscription_status, message);
+  });
+}
+
+void Hub::handle(Connection& c, protocol::Subscribe& sub) {
+  const App& app = *c.app->app;
+  const auto& limits = app.limits;
+  const auto check = protocol::check_channel_name(sub.channel, static_cast<std::size_t>(limits.max_channel_name_length));
+  if (!check.valid) {
+    fail_subscription(c, sub.channel, check.error,
+                      check.error == Errc::ChannelNameTooLong
+                          ? "Channel name longer than " + std::to_string(limits.max_channel_name_length) + " characters"
+                          : std::string("Invalid channel name"));
+    return;
+  }
+  const ChannelType type = protocol::classify_channel(sub.channel);
+
+  if (type.is_user_channel()) {
+    // Section 2.14: only the user's own channel, and only after signin. The
+    // subscription is acknowledged but not stored: delivery goes to every
+    // connection signed in as the user.
+    if (c.user_id.empty() || protocol::server_to_user_id(sub.channel) != c.user_id) {
+      fail_subscription(c, sub.channel, Errc::AuthError, "Not signed in as the user of this channel");
+      return;
+    }
+    outbox_.send(c.id, protocol::encode_subscription_succeeded(sub.channel));
+    return;
+  }
+
+  if (Subscription* existing = c.find_subscription(sub.channel)) {
+    // Idempotent: acknowledge again, change nothing (2.3 step 5).
+    Channel& ch = *existing->channel;
+    if (ch.type.is_presence()) {
+      std::vector<protocol::PresenceMember> list;
+      for (auto& m : ch.members) list.push_back({m.user_id, m.user_info_json});
+      outbox_.send(c.id, protocol::encode_subscription_succeeded(ch.name, protocol::presence_data_json(list)));
+    } else {
+      outbox_.send(c.id, protocol::encode_subscription_succeeded(ch.name));
+    }
+    return;
+  }
+
+  if (limits.max_subscriptions_per_connection >= 0 &&
+      c.subscriptions.size() >= static_cast<std::size_t>(limits.max_subscriptions_per_connection)) {
+    fail_subscription(c, sub.channel, Errc::TooManySubscriptions,
+                      "Too many subscriptions on this connection (limit " +
+                          std::to_string(limits.max_subscriptions_per_connection) + ")");
+    return;
+  }
+
+  std::string user_id;
+  std::string user_info;
+  if (type.needs_auth()) {
+    std::string to_sign = c.socket_id + ":" + sub.channel;
+    if (type.is_presence()) {
+      if (sub.channel_data) {
+        to_sign += ":";
+        to_sign += *sub.channel_data;
+      } else if (c.user_id.empty()) {
+        fail_subscription(c, sub.channel, Errc::AuthError,
+                          "Presence channels need channel_data unless the connection is signed in");
+        return;
+      }
+    }
+    if (!auth_matches(app, sub.auth, to_sign)) {
+      fail_subscription(c, sub.channel, Errc::AuthError,
+                        "Invalid signature: expected HMAC SHA256 hex digest of " + to_sign);
+      return;
+    }
+    if (type.is_presence()) {
+      if (sub.channel_data) {
+        boost::system::error_code ec;
+        json::value data = json::parse(*sub.channel_data, ec);
+        std::optional<std::string> id;
+        if (!ec && data.is_object()) {
+          if (const json::value* v = data.get_object().if_contains("user_id")) id = user_id_string(*v);
+        }
+        if (!id) {
+          fail_subscription(c, sub.channel, Errc::AuthError,
+                            "channel_data must be a JSON object with a string or number user_id");
+          return;
+        }
+        user_id = std::move(*id);
+        user_info = info_json(data.get_object(), "user_info");
+      } else {
+        user_id = c.user_id;
+        user_info = c.user_info_json;
+      }
+      if (user_id.size() > static_cast<std::size_t>(limits.max_user_id_length)) {
+        fail_subscription(c, sub.channel, Errc::MemberTooLarge,
+                          "user_id longer than " + std::to_string(limits.max_user_id_length) + " characters");
+        return;
+      }
+      if (user_info.size() > limits.max_presence_member_bytes()) {
+        fail_subscription(c, sub.channel, Errc::MemberTooLarge,
+                          "user_info larger than " + std::to_string(limits.max_presence_member_size_in_kb) + " KB");
+        return;
+      }
+    }
+  }
+
+  AppState& state = *c.app;
+  auto& slot = state.channels[sub.channel];
+  const bool occupied_now = !slot;
+  if (!slot) {
+    slot = std::make_unique<Channel>();
+    slot->name = sub.channel;
+    slot->type = type;
+  }
+  Channel& ch = *slot;
+
+  Member* member = nullptr;
+  if (type.is_presence()) {
+    member = ch.find_member(user_id);
+    if (!member && limits.max_presence_members_per_channel >= 0 &&
+        ch.members.size() >= static_cast<std::size_t>(limits.max_presence_members_per_channel)) {
+      if (occupied_now) state.channels.erase(sub.channel);
+      fail_subscription(c, sub.channel, Errc::PresenceFull,
+                        "Presence channel has reached its limit of " +
+                            std::to_string(limits.max_presence_members_per_channel) + " members");
+      return;
+    }
+  }
+
+  c.subscriptions.push_back(Subscription{&ch, ch.subscribers.size(), user_id});
+  ch.subscribers.push_back(&c);
+  if (type.needs_auth()) c.authorized = true;
+
+  bool member_joined = false;
+  if (type.is_presence()) {
+    if (member) {
+      member->connections++;
+    } else {
+      ch.members.push_back(Member{user_id, user_info, 1});
+      member_joined = true;
+    }
+    std::vector<protocol::PresenceMember> list;
+    list.reserve(ch.members.size());
+    for (auto& m : ch.members) list.push_back({m.user_id, m.user_info_json});
+    outbox_.send(c.id, protocol::encode_subscription_succeeded(ch.name, protocol::presence_data_json(list)));
+  } else {
+    outbox_.send(c.id, protocol::encode_subscription_succeeded(ch.name));
+  }
+
+  if (occupied_now) notify(observers_, [&](Observer& o) { o.on_channel_occupied(app, ch.name); });
+  if (member_joined) {
+    broadcast(ch, protocol::encode_member_added(ch.name, user_id, user_info), &c);
+    notify(observers_, [&](Observer& o) { o.on_member_added(app, ch.name, user_id); });
+  }
+  if (app.enable_subscription_count && !type.is_presence()) send_subscription_count(state, ch);
+  notify(observers_, [&](Observer& o) { o.on_subscribed(app, c.socket_id, ch.name); });
+}
+
+void Hub::handle(Connection& c, const protocol::Unsubscribe& unsub) {
+  for (std::size_t i = 0; i < c.subscriptions.size(); ++i) {
+    if (c.subscriptions[i].channel->name == unsub.channel) {
+      unsubscribe(c, i);
+      return;
+    }
+  }
+  // Not subscribed: silently ignored (2.6).
+}
+
+void Hub::unsubscribe(Connection& c, std::size_t subscription_index) {
+  Subscription sub = std::move(c.subscriptions[subscription_index]);
+  if (subscription_index + 1 != c.subscriptions.size())
+    c.subscriptions[subscription_index] = std::move(c.subscriptions.back());
+  c.subscriptions.pop_back();
+
+  Channel& ch = *sub.channel;
+  AppState& state = *c.app;
+  const App& app = *state.app;
+
+  // Swap-and-pop keeps removal O(1) for channels with many subscribers; the
+  // connection moved into the hole gets its stored index updated.
+  Connection* moved = ch.subscribers.back();
+  ch.subscribers[sub.index] = moved;
+  ch.subscribers.pop_back();
+  if (moved != &c) {
+    for (auto& s : moved->subscriptions)
+      if (s.channel == &ch) s.index = sub.index;
+  }
+
+  if (ch.type.is_presence()) {
+    if (Member* m = ch.find_member(sub.user_id); m && --m->connections == 0) {
+      std::erase_if(ch.members, [&](const Member& x) { return x.user_id == sub.user_id; });
+      if (!ch.subscribers.empty()) broadcast(ch, protocol::encode_member_removed(ch.name, sub.user_id), nullptr);
+      notify(observers_, [&](Observer& o) { o.on_member_removed(app, ch.name, sub.user_id); });
+    }
+  }
+  notify(observers_, [&](Observer& o) { o.on_unsubscribed(app, c.socket_id, ch.name); });
+
+  if (ch.subscribers.empty()) {
+    const std::string name = ch.name;
+    notify(observers_, [&](Observer& o) { o.on_channel_vacated(app, name); });
+    state.channels.erase(name);  // destroys ch
+  } else if (app.enable_subscription_count && !ch.type.is_presence()) {
+    send_subscription_count(state, ch);
+  }
+}
+
+void Hub::send_subscription_count(AppState&, Channel& ch) {
+  const std::string data = "{\"subscription_count\":" + std::to_string(ch.subscribers.size()) + "}";
+  broadcast(ch, protocol::encode_channel_event(protocol::names::kSubscriptionCount, data, ch.name), nullptr);
+}
+
+// ---- Signin and client events ----
+
+void Hub::handle(Connection& c, const protocol::Signin& signin) {
+  const App& app = *c.app->app;
+  auto fail = [&](std::string_view why) { send_error(c, Errc::ClientEventForbidden, why); };
+
+  if (!auth_matches(app, signin.auth, c.socket_id + "::user::" + signin.user_data))
+    return fail("Invalid signin signature");
+  boost::system::error_code ec;
+  json::value data = json::parse(signin.user_data, ec);
+  if (ec || !data.is_object()) return fail("user_data must be a JSON object");
+  const json::value* id = data.get_object().if_contains("id");
+  if (!id || !id->is_string() || id->get_string().empty())
+    return fail("user_data.id must be a non-empty string");
+  const std::string user_id(id->get_string());
+  if (user_id.size() > static_cast<std::size_t>(app.limits.max_user_id_length))
+    return fail("user_data.id is too long");
+  if (!c.user_id.empty() && c.user_id != user_id)
+    return fail("The connection is already signed in as another user");
+
+  if (c.user_id.empty()) {
+    c.user_id = user_id;
+    c.app->users[user_id].push_back(&c);
+  }
+  c.user_info_json = info_json(data.get_object(), "user_info");
+  c.authorized = true;
+  outbox_.send(c.id, protocol::encode_signin_success(signin.user_data));
+}
+
+void Hub::handle(Connection& c, const protocol::ClientTrigger& trigger) {
+  const App& app = *c.app->app;
+  const auto& limits = app.limits;
+  if (!app.enable_client_messages)
+    return send_error(c, Errc::ClientEventRejected, "Client events are not enabled for this app");
+
+  Subscription* sub = c.find_subscription(trigger.channel);
+  if (!sub || !sub->channel->type.allows_client_events())
+    return send_error(c, Errc::ClientEventForbidden,
+                      "Client event rejected: not subscribed to a private or presence channel");
+  if (trigger.event.size() > static_cast<std::size_t>(limits.max_event_name_length))
+    return send_error(c, Errc::ClientEventRejected, "Client event rejected: event name too long");
+  if (trigger.data.size() > limits.max_event_payload_bytes())
+    return send_error(c, Errc::ClientEventRejected, "Client event rejected: data too large");
+
+  if (limits.max_client_events_per_sec >= 0) {
+    const std::int64_t now = clock_.monotonic_ms();
+    if (now - c.rate_window_ms >= 1000) {
+      c.rate_window_ms = now;
+      c.rate_count = 0;
+    }
+    if (c.rate_count >= limits.max_client_events_per_sec)
+      return send_error(c, Errc::ClientEventRejected, "Client event rejected due to rate limit");
+    c.rate_count++;
+  }
+
+  Channel& ch = *sub->channel;
+  // Presence relays carry the sender's member id, never a client-supplied one (2.9).
+  const std::string_view user_id = ch.type.is_presence() ? std::string_view(sub->user_id) : std::string_view();
+  broadcast(ch, protocol::encode_channel_event(trigger.event, trigger.data, ch.name, user_id), &c);
+  notify(observers_, [&](Observer& o) {
+    o.on_client_event(app, c.socket_id, ch.name, trigger.event, trigger.data, user_id);
+  });
+}
+
+void Hub::broadcast(Channel& channel, const Frame& frame, const Connection* except) {
+  std::uint64_t sent = 0;
+  for (Connection* s : channel.subscribers) {
+    if (s == except) continue;
+    outbox_.send(s->id, frame);
+    ++sent;
+  }
+  if (!channel.subscribers.empty()) channel.subscribers.front()->app->counters.messages_out += sent;
+}
+
+// ---- HTTP API side ----
+
+void Hub::publish(const App& app, const PublishRequest& request) {
+  AppState& state = state_for(app);
+  const Connection* except = nullptr;
+  if (!request.except_socket_id.empty()) {
+    auto it = by_socket_id_.find(std::string(request.except_socket_id));
+    if (it != by_socket_id_.end() && it->second->app == &state) except = it->second;
+  }
+  for (const std::string& name : request.channels) {
+    if (protocol::classify_channel(name).is_user_channel()) {
+      auto it = state.users.find(std::string(protocol::server_to_user_id(name)));
+      if (it != state.users.end()) {
+        const Frame frame = protocol::encode_channel_event(request.name, request.data, name);
+        for (Connection* c : it->second) {
+          if (c == except) continue;
+          outbox_.send(c->id, frame);
+          state.counters.messages_out++;
+        }
+      }
+    } else if (auto it = state.channels.find(name); it != state.channels.end()) {
+      // One encoding per channel, shared by every subscriber's queue.
+      broadcast(*it->second, protocol::encode_channel_event(request.name, request.data, name), except);
+    }
+    notify(observers_, [&](Observer& o) { o.on_api_message(app, name, request.name, request.data); });
+  }
+}
+
+ChannelInfo Hub::channel_info(const App& app, std::string_view channel) const {
+  ChannelInfo out;
+  const AppState* state = state_for(app);
+  if (!state) return out;
+  auto it = state->channels.find(std::string(channel));
+  if (it == state->channels.end()) return out;
+  out.occupied = !it->second->subscribers.empty();
+  out.subscription_count = it->second->subscribers.size();
+  out.user_count = it->second->members.size();
+  return out;
+}
+
+std::vector<std::string> Hub::occupied_channels(const App& app, std::string_view prefix) const {
+  std::vector<std::string> out;
+  const AppState* state = state_for(app);
+  if (!state) return out;
+  for (const auto& [name, ch] : state->channels)
+    if (name.starts_with(prefix) && !ch->subscribers.empty()) out.push_back(name);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<std::string> Hub::presence_user_ids(const App& app, std::string_view channel) const {
+  std::vector<std::string> out;
+  const AppState* state = state_for(app);
+  if (!state) return out;
+  auto it = state->channels.find(std::string(channel));
+  if (it == state->channels.end()) return out;
+  for (const auto& m : it->second->members) out.push_back(m.user_id);
+  return out;
+}
+
+void Hub::terminate_user_connections(const App& app, std::string_view user_id) {
+  AppState* state = app_states_.contains(app.id) ? app_states_[app.id].get() : nullptr;
+  if (!state) return;
+  auto it = state->users.find(std::string(user_id));
+  if (it == state->users.end()) return;
+  std::vector<ConnectionId> ids;
+  for (Connection* c : it->second) ids.push_back(c->id);
+  for (ConnectionId id : ids)
+    if (Connection* c = find(id)) close_with(*c, Errc::Unauthorized, "Connection terminated by the application");
+}
+
+// ---- Figures ----
+
+AppCounters Hub::counters(std::string_view app_id) const {
+  auto it = app_states_.find(std::string(app_id));
+  return it == app_states_.end() ? AppCounters{} : it->second->counters;
+}
+
+std::int64_t Hub::take_peak_connections(std::string_view app_id) {
+  auto it = app_states_.find(std::string(app_id));
+  if (it == app_states_.end()) return 0;
+  AppCounters& counters = it->second->counters;
+  const std::int64_t peak = counters.peak_connections;
+  counters.peak_connections = counters.connections;
+  return peak;
+}
+
+void Hub::count_api_message(const App& app) { state_for(app).counters.api_messages++; }
+
+std::string_view Hub::socket_id_of(ConnectionId id) const {
+  const Connection* c = find(id);
+  return c ? std::string_view(c->socket_id) : std::string_view();
+}
+
+}  // namespace pws::channels

@@ -1,0 +1,171 @@
+// Hub: all channel state of one event loop: apps -> channels -> subscribers,
+// presence members, socket ids, signed-in users and per-app counters. It
+// decides every protocol outcome and talks to connections only through an
+// Outbox, so it is unit-tested with no sockets. Single-threaded: the loop
+// that owns the hub is the only caller.
+//
+// Must not include libwebsockets, SQLite, toml++ or socket headers.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "channels/app.hpp"
+#include "channels/clock.hpp"
+#include "channels/observer.hpp"
+#include "channels/outbox.hpp"
+#include "protocol/channel_name.hpp"
+#include "protocol/client_message.hpp"
+#include "protocol/frame.hpp"
+
+namespace pws::channels {
+
+/// Server-wide settings the hub applies to every app.
+struct HubSettings {
+  int activity_timeout_s = 30;  ///< announced in connection_established
+  int ping_interval_ms = 60'000;
+  int pong_timeout_ms = 30'000;
+  bool require_protocol = false;
+  std::int64_t max_connections = -1;  ///< server-wide cap (4100), -1 = none
+};
+
+/// What the server knows about a WebSocket upgrade to /app/{key}.
+struct OpenRequest {
+  std::string_view app_key;
+  /// The `protocol` query parameter; nullopt when absent.
+  std::optional<std::string_view> protocol;
+  std::string_view origin;
+  bool tls = false;
+};
+
+/// Per-app figures kept on the hot path without locks (statistics, metrics).
+struct AppCounters {
+  std::int64_t connections = 0;
+  std::int64_t peak_connections = 0;  ///< since take_peak_connections()
+  std::uint64_t websocket_messages_in = 0;
+  std::uint64_t api_messages = 0;
+  std::uint64_t messages_out = 0;
+};
+
+/// What GET /channels/{name} and trigger `info` report.
+struct ChannelInfo {
+  bool occupied = false;
+  std::size_t subscription_count = 0;
+  std::size_t user_count = 0;
+};
+
+/// One event to publish from the HTTP API.
+struct PublishRequest {
+  std::string_view name;
+  std::string_view data;
+  std::vector<std::string> channels;
+  std::string_view except_socket_id;  ///< empty = deliver to all
+};
+
+class Hub {
+ public:
+  Hub(Outbox& outbox, const Clock& clock, HubSettings settings,
+      std::shared_ptr<const AppDirectory> apps);
+  ~Hub();
+  Hub(const Hub&) = delete;
+  Hub& operator=(const Hub&) = delete;
+
+  void add_observer(Observer* observer);
+  void remove_observer(Observer* observer);
+
+  /// Swap in a new app directory. Connections of apps whose key, secret and
+  /// switches are unchanged keep running; removed apps' connections are
+  /// closed with 4001, disabled apps' with 4003.
+  void set_apps(std::shared_ptr<const AppDirectory> apps);
+  const AppDirectory& apps() const noexcept { return *apps_; }
+  const HubSettings& settings() const noexcept { return settings_; }
+
+  // ---- Connections (WebSocket side) ----
+
+  /// Runs the handshake checks of section 1.4. On success the connection is
+  /// registered and receives pusher:connection_established; on failure it gets
+  /// pusher:error and a close with the same code, and is not registered.
+  bool open(ConnectionId id, const OpenRequest& request);
+
+  /// One complete text (or binary) message from the client.
+  void receive(ConnectionId id, std::string_view text);
+
+  /// Any inbound frame (including WebSocket ping/pong) proves liveness.
+  void note_activity(ConnectionId id);
+
+  /// The connection is gone: leave every channel (member_removed, vacated).
+  /// Safe to call more than once and for connections never opened.
+  void close(ConnectionId id);
+
+  /// Ping idle connections and close those that did not answer (4201).
+  /// Call periodically (every second or so).
+  void sweep();
+
+  /// Send every connection pusher:error 4200 and close it (graceful stop).
+  void close_all(Errc reason);
+
+  // ---- HTTP API side ----
+
+  /// Publishes one event to each channel. Assumes validation was done.
+  void publish(const App& app, const PublishRequest& request);
+
+  ChannelInfo channel_info(const App& app, std::string_view channel) const;
+  /// Occupied channels whose name starts with `prefix` (user channels excluded).
+  std::vector<std::string> occupied_channels(const App& app, std::string_view prefix) const;
+  /// Distinct presence user ids of `channel`, in join order.
+  std::vector<std::string> presence_user_ids(const App& app, std::string_view channel) const;
+  /// Closes every connection signed in as `user_id` with 4009.
+  void terminate_user_connections(const App& app, std::string_view user_id);
+
+  // ---- Figures ----
+
+  std::size_t connection_count() const noexcept { return connections_.size(); }
+  /// Counters of the app with this id (zeros if unknown).
+  AppCounters counters(std::string_view app_id) const;
+  /// Returns the peak since the last call and restarts it at the current count.
+  std::int64_t take_peak_connections(std::string_view app_id);
+  void count_api_message(const App& app);
+
+  std::string_view socket_id_of(ConnectionId id) const;
+
+ private:
+  struct Member;
+  struct Subscription;
+  struct Channel;
+  struct Connection;
+  struct AppState;
+
+  Connection* find(ConnectionId id) const;
+  AppState& state_for(const App& app);
+  const AppState* state_for(const App& app) const;
+  std::string new_socket_id();
+
+  void handle(Connection& c, protocol::Subscribe& sub);
+  void handle(Connection& c, const protocol::Unsubscribe& unsub);
+  void handle(Connection& c, const protocol::Signin& signin);
+  void handle(Connection& c, const protocol::ClientTrigger& trigger);
+
+  void send_error(Connection& c, Errc e, std::string_view message);
+  void fail_subscription(Connection& c, std::string_view channel, Errc e, std::string_view message);
+  void close_with(Connection& c, Errc e, std::string_view message);
+  void unsubscribe(Connection& c, std::size_t subscription_index);
+  void remove_connection(Connection& c);
+  void broadcast(Channel& channel, const protocol::Frame& frame, const Connection* except);
+  void send_subscription_count(AppState& state, Channel& channel);
+
+  Outbox& outbox_;
+  const Clock& clock_;
+  HubSettings settings_;
+  std::shared_ptr<const AppDirectory> apps_;
+  std::vector<Observer*> observers_;
+  std::unordered_map<ConnectionId, std::unique_ptr<Connection>> connections_;
+  std::unordered_map<std::string, Connection*> by_socket_id_;
+  std::unordered_map<std::string, std::unique_ptr<AppState>> app_states_;  // by app id
+};
+
+}  // namespace pws::channels

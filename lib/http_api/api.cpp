@@ -1,0 +1,108 @@
+// Api::handle: the order of checks of ../shared/docs/pusher-protocol.md 5.1
+// (route -> app id -> signature -> app enabled -> parameters -> action) and
+// the health endpoints. The body-size limit (413) is enforced by the server
+// while it reads the body, before a Request exists.
+#include "http_api/api.hpp"
+
+#include <exception>
+#include <optional>
+
+#include "http_api/authenticate.hpp"
+#include "http_api/route.hpp"
+#include "http_api/routes.hpp"
+
+namespace pws::http_api {
+
+namespace {
+
+Response text_response(int status, std::string body) {
+  Response response;
+  response.status = status;
+  response.body = std::move(body);
+  response.content_type = "text/plain";
+  return response;
+}
+
+}  // namespace
+
+Api::Api(channels::Hub& hub, const channels::Clock& clock, ApiSettings settings)
+    : hub_(hub), clock_(clock), settings_(std::move(settings)) {
+  settings_.path_prefix = normalize_path_prefix(settings_.path_prefix);
+}
+
+Response Api::handle(const Request& request) {
+  // Boost.JSON and the standard library may still throw (bad_alloc); this is
+  // the module's edge, so nothing escapes towards the lws callback.
+  try {
+    const auto& prefix = settings_.path_prefix;
+    std::string_view path = request.path;
+    std::optional<Route> route;
+    if (auto stripped = strip_path_prefix(request.path, prefix)) {
+      path = *stripped;
+      route = match_route(path);
+    }
+    // Health probes are often configured without knowing the API prefix, so
+    // they also answer at the bare path.
+    if (!route && !prefix.empty()) {
+      if (auto bare = match_route(request.path); bare && is_health_route(bare->kind)) {
+        path = request.path;
+        route = std::move(bare);
+      }
+    }
+    if (!route) return error_response(404, "Not found");
+    if (!method_allowed(route->kind, request.method)) {
+      auto response = error_response(405, "Method not allowed; use " +
+                                              std::string(route_method(route->kind)));
+      response.headers.emplace_back("Allow", std::string(route_method(route->kind)));
+      return response;
+    }
+
+    switch (route->kind) {
+      case RouteKind::Root:
+      case RouteKind::Up:
+        return text_response(200, "OK");
+      case RouteKind::Ready:
+        return draining_ ? text_response(503, "Draining") : text_response(200, "OK");
+      default:
+        break;
+    }
+
+    // Hold the app by shared_ptr: a config reload may swap the directory.
+    const auto app = hub_.apps().shared_by_id(route->app_id);
+    if (!app) return error_response(404, "Unknown app id");
+
+    auto params = parse_query(request.query);
+    if (!params) return error_from(params.error());
+    const SignedRequest signed_request{request.method, request.path, path, request.query,
+                                       request.body};
+    if (auto auth = authenticate(*app, signed_request, *params, clock_.unix_seconds(),
+                                 settings_.auth_timestamp_tolerance);
+        !auth)
+      return error_from(auth.error());
+    if (!app->enabled) return error_response(403, info(Errc::AppDisabled).message);
+
+    const RouteContext ctx{hub_, *app, request, *route, *params};
+    switch (route->kind) {
+      case RouteKind::Events:
+        return handle_events(ctx);
+      case RouteKind::BatchEvents:
+        return handle_batch_events(ctx);
+      case RouteKind::Channels:
+        return handle_channels(ctx);
+      case RouteKind::Channel:
+        return handle_channel(ctx);
+      case RouteKind::ChannelUsers:
+        return handle_channel_users(ctx);
+      case RouteKind::TerminateUserConnections:
+        return handle_terminate_user_connections(ctx);
+      default:
+        PWS_ASSERT(false && "health routes are answered above");
+        return error_response(500, info(Errc::Internal).message);
+    }
+  } catch (const std::exception&) {
+    // No detail goes to the caller: it could describe server internals.
+    return error_response(500, info(Errc::Internal).message);
+  }
+}
+
+}  // namespace pws::http_api

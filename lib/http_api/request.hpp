@@ -1,0 +1,28 @@
+// Plain HTTP request/response values: the server fills a Request from
+// libwebsockets and writes the Response back. No sockets here.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace pws::http_api {
+
+struct Request {
+  std::string method;  ///< "GET", "POST", ...
+  std::string path;    ///< as received, without the query, still percent-encoded
+  std::string query;   ///< raw query string without '?', still percent-encoded
+  std::string body;
+};
+
+struct Response {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+/// {"error":"<message>","code":<status>} with that status (section 5.1).
+Response error_response(int status, std::string_view message);
+
+}  // namespace pws::http_api

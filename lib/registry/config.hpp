@@ -1,0 +1,83 @@
+// Config: everything pws.toml holds (server settings and the app registry),
+// its discovery on disk and the embedded default. Loading validates strictly:
+// unknown keys, wrong types, duplicate ids/keys and missing secrets are
+// errors naming file, line and field; nothing is guessed.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "channels/app.hpp"
+#include "error/result.hpp"
+
+namespace pws::registry {
+
+struct TlsConfig {
+  std::string cert_path;   ///< PEM certificate (chain)
+  std::string key_path;    ///< PEM private key
+  std::string passphrase;  ///< of the key, optional; never logged
+  bool enabled() const noexcept { return !cert_path.empty(); }
+};
+
+struct ServerConfig {
+  std::string host = "0.0.0.0";
+  int port = 6001;
+  std::string path_prefix;              ///< e.g. "/ws"; "" = none
+  int activity_timeout = 30;            ///< seconds, announced to clients
+  int ping_interval = 60;               ///< seconds of silence before the server pings
+  int pong_timeout = 30;                ///< seconds to answer a ping before 4201
+  int max_request_size_in_kb = 250;     ///< HTTP request body limit (413)
+  int max_message_size_in_kb = 100;     ///< WebSocket message limit (close 1009)
+  std::int64_t max_connections = -1;    ///< server-wide cap (4100), -1 = none
+  bool require_protocol = false;        ///< reject upgrades without ?protocol= (4008)
+  int auth_timestamp_tolerance = 600;   ///< seconds, HTTP API signatures
+  int max_outbound_messages = 1000;     ///< per-connection queue bound (4100 when over)
+  int max_outbound_bytes_in_kb = 1024;  ///< per-connection queue bound (4100 when over)
+  bool debug = false;                   ///< one console line per lifecycle event
+  TlsConfig tls;
+};
+
+struct Config {
+  ServerConfig server;
+  std::vector<channels::App> apps;
+  /// File it was loaded from; empty when built in memory.
+  std::filesystem::path source;
+};
+
+/// Parses TOML text. `source_name` is used in error messages ("pws.toml:12: ...").
+Result<Config> parse_config(std::string_view toml_text, const std::string& source_name);
+
+/// Reads and parses a file.
+Result<Config> load_config(const std::filesystem::path& path);
+
+/// The first existing file of: `explicit_path`, $PWS_CONFIG, ./pws.toml,
+/// $XDG_CONFIG_HOME/pws/pws.toml (default ~/.config/pws/pws.toml),
+/// /etc/pws/pws.toml. nullopt when none exists. An explicit path (argument or
+/// $PWS_CONFIG) that does not exist is an error.
+Result<std::optional<std::filesystem::path>> find_config(const std::optional<std::filesystem::path>& explicit_path);
+
+/// Where a user-level config is created: $XDG_CONFIG_HOME/pws/pws.toml or
+/// ~/.config/pws/pws.toml.
+std::filesystem::path user_config_path();
+
+/// An app with fresh random id, key and secret (OpenSSL CSPRNG).
+channels::App generate_app(const std::string& name);
+
+/// TOML text of a config holding `app` and commented server defaults.
+std::string render_default_config(const channels::App& app);
+
+/// Writes `text` to `path` atomically (temp file + rename) with mode 0600,
+/// creating parent directories (0700).
+Status write_private_file(const std::filesystem::path& path, const std::string& text);
+
+/// The app defined by PUSHER_APP_ID / PUSHER_APP_KEY / PUSHER_APP_SECRET, if
+/// all three are set; an error if only some are.
+Result<std::optional<channels::App>> app_from_environment();
+
+/// Adds `app` to `config`, refusing a duplicate id or key.
+Status add_app(Config& config, channels::App app);
+
+}  // namespace pws::registry

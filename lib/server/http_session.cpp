@@ -1,0 +1,187 @@
+// The HTTP side: collect a request (refusing bodies over the limit as soon
+// as the limit is known to be exceeded), hand it to http_api::Api, write the
+// response: headers first, the body from the writable callback.
+#include <cstring>
+#include <exception>
+#include <string>
+
+#include "server/server_impl.hpp"
+
+namespace pws::server {
+
+namespace {
+
+struct HttpSession {
+  http_api::Request request;
+  http_api::Response response;
+  bool body_too_large = false;
+  bool close_after_response = false;
+  bool body_pending = false;  // response body waits for a writable callback
+};
+
+std::string header(lws* wsi, lws_token_indexes token) {
+  const int length = lws_hdr_total_length(wsi, token);
+  if (length <= 0) return {};
+  std::string out(static_cast<std::size_t>(length) + 1, '\0');
+  const int copied = lws_hdr_copy(wsi, out.data(), length + 1, token);
+  out.resize(copied > 0 ? static_cast<std::size_t>(copied) : 0);
+  return out;
+}
+
+/// The query string as lws parsed it, fragments joined with '&'.
+std::string query_string(lws* wsi) {
+  std::string out;
+  char fragment[4096];
+  for (int i = 0;; ++i) {
+    const int n = lws_hdr_copy_fragment(wsi, fragment, sizeof fragment, WSI_TOKEN_HTTP_URI_ARGS, i);
+    if (n < 0) break;
+    if (!out.empty()) out.push_back('&');
+    out.append(fragment, static_cast<std::size_t>(n));
+  }
+  return out;
+}
+
+std::string method_of(lws* wsi) {
+  struct Method {
+    lws_token_indexes token;
+    const char* name;
+  };
+  static const Method methods[] = {
+      {WSI_TOKEN_GET_URI, "GET"},       {WSI_TOKEN_POST_URI, "POST"},   {WSI_TOKEN_PUT_URI, "PUT"},
+      {WSI_TOKEN_PATCH_URI, "PATCH"},   {WSI_TOKEN_DELETE_URI, "DELETE"}, {WSI_TOKEN_OPTIONS_URI, "OPTIONS"},
+      {WSI_TOKEN_HEAD_URI, "HEAD"},
+  };
+  for (const auto& m : methods)
+    if (lws_hdr_total_length(wsi, m.token) > 0) return m.name;
+  return "GET";
+}
+
+int write_headers(lws* wsi, HttpSession& s) {
+  unsigned char buffer[LWS_PRE + 2048];
+  unsigned char* start = buffer + LWS_PRE;
+  unsigned char* p = start;
+  unsigned char* end = buffer + sizeof buffer - 1;
+  const http_api::Response& r = s.response;
+  if (lws_add_http_common_headers(wsi, static_cast<unsigned int>(r.status), r.content_type.c_str(),
+                                  r.body.size(), &p, end))
+    return -1;
+  for (const auto& [name, value] : r.headers) {
+    const std::string header_name = name + ":";
+    if (lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char*>(header_name.c_str()),
+                                    reinterpret_cast<const unsigned char*>(value.data()),
+                                    static_cast<int>(value.size()), &p, end))
+      return -1;
+  }
+  if (s.close_after_response) {
+    static const char kClose[] = "close";
+    if (lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, reinterpret_cast<const unsigned char*>(kClose),
+                                     sizeof kClose - 1, &p, end))
+      return -1;
+  }
+  if (lws_finalize_write_http_header(wsi, start, &p, end)) return -1;
+  s.body_pending = true;
+  lws_callback_on_writable(wsi);
+  return 0;
+}
+
+int respond(lws* wsi, HttpSession& s, http_api::Response response) {
+  s.response = std::move(response);
+  return write_headers(wsi, s);
+}
+
+int write_body(lws* wsi, HttpSession& s) {
+  if (!s.body_pending) return 0;
+  s.body_pending = false;
+  std::string& body = s.response.body;
+  // lws_write needs LWS_PRE writable bytes in front of the payload.
+  std::string framed(LWS_PRE, '\0');
+  framed += body;
+  auto* payload = reinterpret_cast<unsigned char*>(framed.data()) + LWS_PRE;
+  if (lws_write(wsi, payload, body.size(), LWS_WRITE_HTTP_FINAL) < static_cast<int>(body.size())) return -1;
+  if (s.close_after_response) return -1;
+  return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+void free_session(HttpSession** slot) {
+  if (slot && *slot) {
+    delete *slot;
+    *slot = nullptr;
+  }
+}
+
+}  // namespace
+
+int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, std::size_t len) noexcept {
+  auto** slot = static_cast<HttpSession**>(user);
+  try {
+    switch (reason) {
+      case LWS_CALLBACK_HTTP: {
+        auto* server = static_cast<ServerImpl*>(lws_context_user(lws_get_context(wsi)));
+        if (!*slot) *slot = new HttpSession();
+        HttpSession& s = **slot;
+        s = HttpSession{};
+        s.request.method = method_of(wsi);
+        s.request.path = std::string(static_cast<const char*>(in), len);
+        s.request.query = query_string(wsi);
+
+        const bool has_body = s.request.method == "POST" || s.request.method == "PUT" || s.request.method == "PATCH";
+        if (has_body) {
+          const std::string length = header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
+          if (!length.empty() && std::strtoull(length.c_str(), nullptr, 10) > server->max_request_bytes()) {
+            // Refuse before reading: the body is never buffered, and the
+            // connection is closed since its body is left unread.
+            s.close_after_response = true;
+            return respond(wsi, s, http_api::error_response(413, "Request body larger than " +
+                                                                     std::to_string(server->config.server.max_request_size_in_kb) +
+                                                                     " KB"));
+          }
+          if (!length.empty() && std::strtoull(length.c_str(), nullptr, 10) > 0) return 0;  // body follows
+          // A body may also arrive chunked, without a length.
+          if (!header(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING).empty()) return 0;
+        }
+        return respond(wsi, s, server->api->handle(s.request));
+      }
+      case LWS_CALLBACK_HTTP_BODY: {
+        if (!*slot) return -1;
+        HttpSession& s = **slot;
+        auto* server = static_cast<ServerImpl*>(lws_context_user(lws_get_context(wsi)));
+        if (s.body_too_large) return 0;
+        if (s.request.body.size() + len > server->max_request_bytes()) {
+          s.body_too_large = true;
+          s.request.body.clear();
+          s.request.body.shrink_to_fit();
+          return 0;
+        }
+        s.request.body.append(static_cast<const char*>(in), len);
+        return 0;
+      }
+      case LWS_CALLBACK_HTTP_BODY_COMPLETION: {
+        if (!*slot) return -1;
+        HttpSession& s = **slot;
+        auto* server = static_cast<ServerImpl*>(lws_context_user(lws_get_context(wsi)));
+        if (s.body_too_large) {
+          return respond(wsi, s, http_api::error_response(413, "Request body larger than " +
+                                                                   std::to_string(server->config.server.max_request_size_in_kb) +
+                                                                   " KB"));
+        }
+        return respond(wsi, s, server->api->handle(s.request));
+      }
+      case LWS_CALLBACK_HTTP_WRITEABLE:
+        return *slot ? write_body(wsi, **slot) : 0;
+      case LWS_CALLBACK_CLOSED_HTTP:
+      case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+        free_session(slot);
+        return 0;
+      default:
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    }
+  } catch (const std::exception& e) {
+    lwsl_err("pws: http callback %d failed: %s\n", static_cast<int>(reason), e.what());
+    return -1;
+  } catch (...) {
+    lwsl_err("pws: http callback %d failed\n", static_cast<int>(reason));
+    return -1;
+  }
+}
+
+}  // namespace pws::server

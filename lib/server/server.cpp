@@ -1,0 +1,197 @@
+// Server: creates the libwebsockets context (one vhost serving WebSockets,
+// the HTTP API and health checks on one port, optionally TLS), runs the
+// service loop with a periodic sweep timer, and shuts down gracefully.
+#include "server/server.hpp"
+
+#include <sys/resource.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+
+#include "server/server_impl.hpp"
+
+namespace pws::server {
+
+namespace {
+
+constexpr int kSweepIntervalMs = 500;
+constexpr int kShutdownGraceMs = 3000;
+
+std::atomic<ServerImpl*> g_signal_target{nullptr};
+
+void on_signal(int) {
+  if (ServerImpl* s = g_signal_target.load()) {
+    s->stop_requested.store(true);
+    if (s->context) lws_cancel_service(s->context);
+  }
+}
+
+void emit_lws_log(int level, const char* line) {
+  std::fprintf(stderr, "pws: %s%s", level == LLL_ERR ? "error: " : "", line);
+}
+
+void on_sweep(lws_sorted_usec_list_t* sul) {
+  ServerImpl* server = reinterpret_cast<SweepTimer*>(sul)->server;
+  server->hub->sweep();
+  lws_sul_schedule(server->context, 0, &server->sweep_timer.sul, on_sweep,
+                   static_cast<lws_usec_t>(kSweepIntervalMs) * LWS_US_PER_MS);
+}
+
+/// Production hosts raise the hard limit (systemd LimitNOFILE=); use all of
+/// it, and say so when the configured capacity cannot fit.
+void raise_open_file_limit(const registry::ServerConfig& config) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+    getrlimit(RLIMIT_NOFILE, &limit);
+  }
+  if (config.max_connections > 0 && static_cast<rlim_t>(config.max_connections) + 64 > limit.rlim_cur) {
+    std::fprintf(stderr,
+                 "pws: warning: max_connections = %lld but the open-file limit is %llu; "
+                 "raise it (ulimit -n, systemd LimitNOFILE=)\n",
+                 static_cast<long long>(config.max_connections), static_cast<unsigned long long>(limit.rlim_cur));
+  }
+}
+
+// Pusher clients send no Sec-WebSocket-Protocol, so the pws protocol must be
+// the vhost default for upgrades (toolchain.md pitfall 2).
+const lws_protocol_vhost_options kDefaultProtocolOption = {nullptr, nullptr, "default", "1"};
+const lws_protocol_vhost_options kPwsProtocolOptions = {nullptr, &kDefaultProtocolOption, "pws", ""};
+
+// The receive buffer dominates per-connection memory; Pusher frames are
+// small and longer messages are assembled from several reads.
+constexpr std::size_t kRxBufferSize = 1024;
+
+const lws_protocols kProtocols[] = {
+    {"http", http_callback, sizeof(void*), 0, 0, nullptr, 0},
+    {"pws", websocket_callback, sizeof(void*), kRxBufferSize, 0, nullptr, 0},
+    {nullptr, nullptr, 0, 0, 0, nullptr, 0},
+};
+
+}  // namespace
+
+ServerImpl::ServerImpl(registry::Config c) : config(std::move(c)) {
+  channels::HubSettings settings;
+  settings.activity_timeout_s = config.server.activity_timeout;
+  settings.ping_interval_ms = config.server.ping_interval * 1000;
+  settings.pong_timeout_ms = config.server.pong_timeout * 1000;
+  settings.require_protocol = config.server.require_protocol;
+  settings.max_connections = config.server.max_connections;
+  hub = std::make_unique<channels::Hub>(outbox, clock, settings,
+                                        std::make_shared<const channels::AppDirectory>(config.apps));
+  api = std::make_unique<http_api::Api>(
+      *hub, clock, http_api::ApiSettings{config.server.path_prefix, config.server.auth_timestamp_tolerance});
+  if (config.server.debug) {
+    console_log = std::make_unique<ConsoleLog>(stdout);
+    hub->add_observer(console_log.get());
+  }
+}
+
+ServerImpl::~ServerImpl() {
+  // The context must go first: its close callbacks still reach the hub.
+  if (context) {
+    lws_context_destroy(context);
+    context = nullptr;
+  }
+}
+
+void ServerImpl::begin_drain() {
+  if (draining) return;
+  draining = true;
+  drain_deadline_ms = clock.monotonic_ms() + kShutdownGraceMs;
+  api->set_draining(true);
+  // Section 8.5: every client gets 4200 and reconnects at once (elsewhere).
+  hub->close_all(Errc::Reconnect);
+}
+
+Server::Server(registry::Config config) : impl_(std::make_unique<ServerImpl>(std::move(config))) {}
+
+Server::~Server() {
+  ServerImpl* expected = impl_.get();
+  g_signal_target.compare_exchange_strong(expected, nullptr);
+}
+
+void Server::add_websocket_route(std::string path, std::shared_ptr<WebSocketHandler> handler) {
+  impl_->routes[std::move(path)] = std::move(handler);
+}
+
+Status Server::start() {
+  ServerImpl& s = *impl_;
+  const registry::ServerConfig& config = s.config.server;
+  raise_open_file_limit(config);
+  lws_set_log_level(LLL_ERR, emit_lws_log);
+
+  lws_context_creation_info info;
+  std::memset(&info, 0, sizeof info);
+  info.port = config.port;
+  info.iface = (config.host.empty() || config.host == "0.0.0.0") ? nullptr : config.host.c_str();
+  info.protocols = kProtocols;
+  info.pvo = &kPwsProtocolOptions;
+  info.user = &s;
+  info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE;
+  info.options &= ~static_cast<std::uint64_t>(LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE);
+  info.timeout_secs = 10;  // handshakes and stalled HTTP requests
+  info.max_http_header_data = 8192;
+  info.ka_time = 0;
+  if (config.tls.enabled()) {
+    info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.ssl_cert_filepath = config.tls.cert_path.c_str();
+    info.ssl_private_key_filepath = config.tls.key_path.c_str();
+    if (!config.tls.passphrase.empty()) info.ssl_private_key_password = config.tls.passphrase.c_str();
+    info.alpn = "http/1.1";
+    info.tls1_3_plus_cipher_list = nullptr;
+    info.ssl_options_set = SSL_OP_NO_SSLv2 | SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1;
+  }
+
+  s.context = lws_create_context(&info);
+  if (!s.context) {
+    return make_error(Errc::Io, "cannot listen on " + config.host + ":" + std::to_string(config.port) +
+                                    (config.tls.enabled() ? " with the TLS certificate and key from the config"
+                                                          : "") +
+                                    " (port in use, or no permission?)");
+  }
+  s.vhost = lws_get_vhost_by_name(s.context, "default");
+  s.port = s.vhost ? lws_get_vhost_listen_port(s.vhost) : config.port;
+  s.sweep_timer.server = &s;
+  lws_sul_schedule(s.context, 0, &s.sweep_timer.sul, on_sweep,
+                   static_cast<lws_usec_t>(kSweepIntervalMs) * LWS_US_PER_MS);
+  return Ok{};
+}
+
+int Server::port() const { return impl_->port; }
+
+int Server::run() {
+  ServerImpl& s = *impl_;
+  PWS_ASSERT(s.context);
+  g_signal_target.store(&s);
+  struct sigaction action{};
+  action.sa_handler = on_signal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  const std::string host = s.config.server.host.empty() ? "0.0.0.0" : s.config.server.host;
+  std::printf("listening on %s:%d%s\n", host.c_str(), s.port, s.config.server.tls.enabled() ? " (tls)" : "");
+  std::fflush(stdout);
+
+  while (lws_service(s.context, 0) >= 0) {
+    if (s.stop_requested.load() && !s.draining) s.begin_drain();
+    if (s.draining && (s.live_sessions == 0 || s.clock.monotonic_ms() >= s.drain_deadline_ms)) break;
+  }
+  lws_sul_cancel(&s.sweep_timer.sul);
+  lws_context_destroy(s.context);
+  s.context = nullptr;
+  g_signal_target.store(nullptr);
+  return 0;
+}
+
+void Server::stop() noexcept {
+  impl_->stop_requested.store(true);
+  if (impl_->context) lws_cancel_service(impl_->context);
+}
+
+}  // namespace pws::server

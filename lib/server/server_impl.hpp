@@ -1,0 +1,127 @@
+// Internal to lib/server: the state shared by the context, the WebSocket and
+// HTTP callbacks and the timers. Everything here runs on the one service
+// thread, except Server::stop(), which only sets an atomic and wakes it.
+#pragma once
+
+#include <libwebsockets.h>
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "channels/hub.hpp"
+#include "http_api/api.hpp"
+#include "registry/config.hpp"
+#include "server/console_log.hpp"
+#include "server/out_queue.hpp"
+#include "server/server.hpp"
+
+namespace pws::server {
+
+struct ServerImpl;
+
+/// One WebSocket connection (Pusher or custom endpoint). Allocated when the
+/// upgrade is filtered, freed on LWS_CALLBACK_CLOSED. Its address is its
+/// ConnectionId, so the hub reaches it with no lookup.
+struct WsSession final : WebSocket {
+  enum class Kind : unsigned char { Pusher, Custom, UnknownPath };
+
+  lws* wsi = nullptr;
+  ServerImpl* server = nullptr;
+  Kind kind = Kind::Pusher;
+  bool opened = false;         // hub.open / handler.on_open ran
+  bool closed = false;         // hub.close / handler.on_close ran
+  bool ping_pending = false;   // a protocol ping frame is due
+  bool close_pending = false;  // close once the queue is written
+  std::uint16_t close_code = 0;
+  std::string close_reason;
+  OutQueue queue;
+  std::string rx;  // fragments of a message being assembled
+
+  // Handshake details, captured while the headers are available.
+  std::string request_path;
+  std::string app_key;
+  std::optional<std::string> protocol;
+  std::string origin;
+  WebSocketHandler* handler = nullptr;
+
+  channels::ConnectionId connection_id() const noexcept {
+    return reinterpret_cast<channels::ConnectionId>(this);
+  }
+  static WsSession* from_id(channels::ConnectionId id) noexcept {
+    return reinterpret_cast<WsSession*>(id);
+  }
+
+  /// Queues a frame unless closing; closes with 4100 when over the bounds.
+  void enqueue(const protocol::Frame& frame);
+  void request_close(int code, std::string_view reason);
+
+  // WebSocket (custom endpoints)
+  std::uint64_t id() const override { return connection_id(); }
+  const std::string& path() const override { return request_path; }
+  void send(std::string_view text) override { enqueue(protocol::Frame::from_payload(text)); }
+  void close(int code, std::string_view reason) override { request_close(code, reason); }
+};
+
+/// The hub's Outbox over WsSession queues.
+class LwsOutbox final : public channels::Outbox {
+ public:
+  void send(channels::ConnectionId to, const protocol::Frame& frame) override {
+    WsSession::from_id(to)->enqueue(frame);
+  }
+  void ping(channels::ConnectionId to) override;
+  void close(channels::ConnectionId to, int close_code, std::string_view reason) override {
+    WsSession::from_id(to)->request_close(close_code, reason);
+  }
+};
+
+struct SweepTimer {
+  lws_sorted_usec_list_t sul;  // must stay first: the callback casts back
+  ServerImpl* server;
+};
+
+struct ServerImpl {
+  explicit ServerImpl(registry::Config c);
+  ~ServerImpl();
+
+  registry::Config config;
+  channels::SystemClock clock;
+  LwsOutbox outbox;
+  std::unique_ptr<channels::Hub> hub;
+  std::unique_ptr<http_api::Api> api;
+  std::unique_ptr<ConsoleLog> console_log;
+  std::map<std::string, std::shared_ptr<WebSocketHandler>> routes;
+
+  lws_context* context = nullptr;
+  lws_vhost* vhost = nullptr;
+  int port = 0;
+  SweepTimer sweep_timer{};
+
+  std::atomic<bool> stop_requested{false};
+  bool draining = false;
+  std::int64_t drain_deadline_ms = 0;
+  std::size_t live_sessions = 0;
+
+  std::size_t max_outbound_messages() const {
+    return static_cast<std::size_t>(config.server.max_outbound_messages);
+  }
+  std::size_t max_outbound_bytes() const {
+    return static_cast<std::size_t>(config.server.max_outbound_bytes_in_kb) * 1024;
+  }
+  std::size_t max_message_bytes() const {
+    return static_cast<std::size_t>(config.server.max_message_size_in_kb) * 1024;
+  }
+  std::size_t max_request_bytes() const {
+    return static_cast<std::size_t>(config.server.max_request_size_in_kb) * 1024;
+  }
+
+  void begin_drain();
+};
+
+/// libwebsockets callbacks (ws_session.cpp, http_session.cpp).
+int websocket_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, std::size_t len) noexcept;
+int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, std::size_t len) noexcept;
+
+}  // namespace pws::server

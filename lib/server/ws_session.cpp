@@ -1,0 +1,247 @@
+// The WebSocket side: upgrade filtering, assembling messages, handing them to
+// the hub (or a custom endpoint), and writing each session's queue from its
+// writable callbacks, one frame per callback as libwebsockets requires.
+#include <cstring>
+#include <exception>
+
+#include "protocol/names.hpp"
+#include "protocol/server_message.hpp"
+#include "server/server_impl.hpp"
+
+namespace pws::server {
+
+namespace {
+
+std::string header(lws* wsi, lws_token_indexes token) {
+  const int length = lws_hdr_total_length(wsi, token);
+  if (length <= 0) return {};
+  std::string out(static_cast<std::size_t>(length) + 1, '\0');
+  const int copied = lws_hdr_copy(wsi, out.data(), length + 1, token);
+  out.resize(copied > 0 ? static_cast<std::size_t>(copied) : 0);
+  return out;
+}
+
+/// Fills the session from the upgrade request: which endpoint, app key,
+/// protocol version and origin (section 1.1-1.4).
+void classify_upgrade(WsSession& s, lws* wsi) {
+  const ServerImpl& server = *s.server;
+  std::string path = header(wsi, WSI_TOKEN_GET_URI);
+  s.request_path = path;
+  s.origin = header(wsi, WSI_TOKEN_ORIGIN);
+  char buf[64];
+  if (const char* v = lws_get_urlarg_by_name(wsi, "protocol=", buf, sizeof buf)) s.protocol = std::string(v);
+
+  const std::string& prefix = server.config.server.path_prefix;
+  std::string_view rest = path;
+  if (!prefix.empty()) {
+    if (!rest.starts_with(prefix)) {
+      s.kind = WsSession::Kind::UnknownPath;
+      return;
+    }
+    rest.remove_prefix(prefix.size());
+  }
+  if (auto route = server.routes.find(std::string(rest)); route != server.routes.end()) {
+    s.kind = WsSession::Kind::Custom;
+    s.handler = route->second.get();
+    return;
+  }
+  constexpr std::string_view kAppPath = "/app/";
+  if (rest.starts_with(kAppPath) && rest.size() > kAppPath.size() &&
+      rest.find('/', kAppPath.size()) == std::string_view::npos) {
+    s.kind = WsSession::Kind::Pusher;
+    s.app_key = std::string(rest.substr(kAppPath.size()));
+    return;
+  }
+  s.kind = WsSession::Kind::UnknownPath;
+}
+
+void reject(WsSession& s, Errc e) {
+  const ErrcInfo& row = info(e);
+  s.enqueue(protocol::encode_error(e, row.message));
+  s.request_close(row.code, row.message);
+}
+
+void on_established(WsSession& s) {
+  ServerImpl& server = *s.server;
+  s.opened = true;
+  if (server.draining) return reject(s, Errc::Reconnect);
+  switch (s.kind) {
+    case WsSession::Kind::UnknownPath:
+      return reject(s, Errc::PathNotFound);
+    case WsSession::Kind::Custom:
+      s.handler->on_open(s);
+      return;
+    case WsSession::Kind::Pusher: {
+      channels::OpenRequest request;
+      request.app_key = s.app_key;
+      if (s.protocol) request.protocol = std::string_view(*s.protocol);
+      request.origin = s.origin;
+      request.tls = lws_is_ssl(s.wsi) != 0;
+      server.hub->open(s.connection_id(), request);
+      return;
+    }
+  }
+}
+
+void on_message(WsSession& s, std::string_view text) {
+  if (s.close_pending) return;
+  if (s.kind == WsSession::Kind::Pusher)
+    s.server->hub->receive(s.connection_id(), text);
+  else if (s.kind == WsSession::Kind::Custom)
+    s.handler->on_message(s, text);
+}
+
+/// Writes what is due: a protocol ping, one queued frame, or the close.
+int on_writable(WsSession& s) {
+  lws* wsi = s.wsi;
+  if (s.ping_pending) {
+    s.ping_pending = false;
+    // A non-empty payload: libwebsockets 4.1 reports no LWS_CALLBACK_RECEIVE_PONG
+    // for a zero-length pong, so an empty ping's answer would go unnoticed.
+    unsigned char ping[LWS_PRE + 4] = {};
+    std::memcpy(ping + LWS_PRE, "pws", 3);
+    if (lws_write(wsi, ping + LWS_PRE, 3, LWS_WRITE_PING) < 0) return -1;
+  } else if (!s.queue.empty()) {
+    // Hold a reference: the frame's buffer must outlive the write even if
+    // this was its last queue.
+    protocol::Frame frame = s.queue.front();
+    s.queue.pop();
+    const int written = lws_write(wsi, frame.writable_payload(), frame.size(), LWS_WRITE_TEXT);
+    if (written < static_cast<int>(frame.size())) return -1;
+  } else if (s.close_pending) {
+    lws_close_reason(wsi, static_cast<lws_close_status>(s.close_code),
+                     reinterpret_cast<unsigned char*>(s.close_reason.data()), s.close_reason.size());
+    return -1;
+  }
+  if (s.ping_pending || !s.queue.empty() || s.close_pending) lws_callback_on_writable(wsi);
+  return 0;
+}
+
+void on_closed(WsSession& s) {
+  ServerImpl& server = *s.server;
+  if (s.opened && !s.closed) {
+    s.closed = true;
+    if (s.kind == WsSession::Kind::Pusher) {
+      server.hub->close(s.connection_id());
+    } else if (s.kind == WsSession::Kind::Custom) {
+      s.handler->on_close(s, s.close_code ? s.close_code : 1006);
+    }
+  }
+}
+
+}  // namespace
+
+void WsSession::enqueue(const protocol::Frame& frame) {
+  if (close_pending) return;
+  if (queue.size() >= server->max_outbound_messages() ||
+      queue.bytes() + frame.size() > server->max_outbound_bytes()) {
+    // A reader this far behind is closed instead of buffering without limit
+    // (4100: pusher-js reconnects after a back-off). Its queue is dropped so
+    // the error frame can go out first.
+    queue.clear();
+    if (kind == Kind::Custom && handler) handler->on_error(*this, "outbound queue full");
+    const ErrcInfo& row = info(Errc::OverCapacity);
+    queue.push(protocol::encode_error(Errc::OverCapacity, "Client too slow: outbound queue full"));
+    request_close(row.code, "Client too slow");
+    // It may never read again: make sure it goes even then.
+    lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, 5);
+    return;
+  }
+  queue.push(frame);
+  if (queue.size() == 1) lws_callback_on_writable(wsi);
+}
+
+void WsSession::request_close(int code, std::string_view reason) {
+  if (close_pending) return;
+  close_pending = true;
+  close_code = static_cast<std::uint16_t>(code);
+  close_reason = std::string(reason.substr(0, 123));  // RFC 6455: reason <= 123 bytes
+  lws_callback_on_writable(wsi);
+  // A close must not wait forever on a client that stopped reading.
+  lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, 10);
+}
+
+void LwsOutbox::ping(channels::ConnectionId to) {
+  WsSession* s = WsSession::from_id(to);
+  if (s->close_pending) return;
+  s->ping_pending = true;
+  lws_callback_on_writable(s->wsi);
+}
+
+int websocket_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, std::size_t len) noexcept {
+  auto** slot = static_cast<WsSession**>(user);
+  WsSession* s = slot ? *slot : nullptr;
+  try {
+    switch (reason) {
+      case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
+        auto* server = static_cast<ServerImpl*>(lws_context_user(lws_get_context(wsi)));
+        auto session = std::make_unique<WsSession>();
+        session->wsi = wsi;
+        session->server = server;
+        classify_upgrade(*session, wsi);
+        *slot = session.release();
+        server->live_sessions++;
+        return 0;
+      }
+      case LWS_CALLBACK_ESTABLISHED:
+        if (s) on_established(*s);
+        return 0;
+      case LWS_CALLBACK_RECEIVE: {
+        if (!s) return -1;
+        const std::string_view chunk(static_cast<const char*>(in), len);
+        const bool complete = lws_is_final_fragment(wsi) && lws_remaining_packet_payload(wsi) == 0;
+        if (s->rx.size() + chunk.size() > s->server->max_message_bytes()) {
+          const char why[] = "Message too big";
+          lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+                           reinterpret_cast<unsigned char*>(const_cast<char*>(why)), sizeof why - 1);
+          if (s->kind == WsSession::Kind::Custom) s->handler->on_error(*s, "message too big");
+          return -1;
+        }
+        if (complete && s->rx.empty()) {
+          on_message(*s, chunk);  // whole message in one piece: no copy
+        } else {
+          s->rx.append(chunk);
+          if (complete) {
+            std::string message = std::move(s->rx);
+            s->rx.clear();
+            on_message(*s, message);
+          }
+        }
+        return 0;
+      }
+      case LWS_CALLBACK_RECEIVE_PONG:
+        if (s && s->kind == WsSession::Kind::Pusher) s->server->hub->note_activity(s->connection_id());
+        return 0;
+      case LWS_CALLBACK_SERVER_WRITEABLE:
+        return s ? on_writable(*s) : -1;
+      case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+        if (s && len >= 2) {
+          auto* bytes = static_cast<const unsigned char*>(in);
+          s->close_code = static_cast<std::uint16_t>((bytes[0] << 8) | bytes[1]);
+        }
+        return 0;
+      case LWS_CALLBACK_CLOSED:
+        if (s) on_closed(*s);
+        return 0;
+      case LWS_CALLBACK_WS_SERVER_DROP_PROTOCOL:
+        // The per-session memory is about to go: the last point to free ours.
+        if (s) {
+          on_closed(*s);
+          s->server->live_sessions--;
+          delete s;
+          *slot = nullptr;
+        }
+        return 0;
+      default:
+        return 0;
+    }
+  } catch (const std::exception& e) {
+    lwsl_err("pws: websocket callback %d failed: %s\n", static_cast<int>(reason), e.what());
+    return -1;
+  } catch (...) {
+    lwsl_err("pws: websocket callback %d failed\n", static_cast<int>(reason));
+    return -1;
+  }
+}
+
+}  // namespace pws::server
