@@ -14,6 +14,25 @@ namespace pws::http_api {
 
 namespace {
 
+/// "/apps/1/channels/#x" -> "/apps/1/channels/%23x": each segment encoded.
+std::string encode_path_segments(std::string_view path) {
+  std::string out;
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    const std::size_t slash = path.find('/', start);
+    const std::size_t end = slash == std::string_view::npos ? path.size() : slash;
+    out += percent_encode(path.substr(start, end - start));
+    if (slash == std::string_view::npos) break;
+    out.push_back('/');
+    start = slash + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+namespace {
+
 Error auth_error(std::string message) { return make_error(Errc::AuthFailed, std::move(message)); }
 
 bool equals_ignore_case(std::string_view a, std::string_view b) noexcept {
@@ -101,6 +120,9 @@ Status authenticate(const channels::App& app, const SignedRequest& request,
   };
   add_path(percent_decode(request.path));
   add_path(std::string(request.path));
+  // libwebsockets hands the server an already-decoded path, so the form an
+  // SDK sent percent-encoded (e.g. %23 for '#') is rebuilt segment by segment.
+  add_path(encode_path_segments(percent_decode(request.path)));
   add_path(std::string(request.full_path));
   add_path(percent_decode(request.full_path));
 

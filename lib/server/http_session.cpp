@@ -17,6 +17,7 @@ struct HttpSession {
   bool body_too_large = false;
   bool close_after_response = false;
   bool body_pending = false;  // response body waits for a writable callback
+  bool responded = false;     // a response was started: ignore the rest of the body
 };
 
 std::string header(lws* wsi, lws_token_indexes token) {
@@ -85,6 +86,8 @@ int write_headers(lws* wsi, HttpSession& s) {
 }
 
 int respond(lws* wsi, HttpSession& s, http_api::Response response) {
+  if (s.responded) return 0;
+  s.responded = true;
   s.response = std::move(response);
   return write_headers(wsi, s);
 }
@@ -135,9 +138,13 @@ int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, s
                                                                      std::to_string(server->config.server.max_request_size_in_kb) +
                                                                      " KB"));
           }
+          if (!header(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING).empty()) {
+            // libwebsockets 4.1 does not decode chunked request bodies; every
+            // Pusher SDK sends a Content-Length, so ask for one.
+            s.close_after_response = true;
+            return respond(wsi, s, http_api::error_response(411, "Content-Length required; chunked request bodies are not supported"));
+          }
           if (!length.empty() && std::strtoull(length.c_str(), nullptr, 10) > 0) return 0;  // body follows
-          // A body may also arrive chunked, without a length.
-          if (!header(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING).empty()) return 0;
         }
         return respond(wsi, s, server->api->handle(s.request));
       }
@@ -145,7 +152,7 @@ int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, s
         if (!*slot) return -1;
         HttpSession& s = **slot;
         auto* server = static_cast<ServerImpl*>(lws_context_user(lws_get_context(wsi)));
-        if (s.body_too_large) return 0;
+        if (s.body_too_large || s.responded) return 0;
         if (s.request.body.size() + len > server->max_request_bytes()) {
           s.body_too_large = true;
           s.request.body.clear();

@@ -103,6 +103,7 @@ struct ServerImpl {
   bool draining = false;
   std::int64_t drain_deadline_ms = 0;
   std::size_t live_sessions = 0;
+  std::string write_scratch;  // reused buffer for coalesced writes
 
   std::size_t max_outbound_messages() const {
     return static_cast<std::size_t>(config.server.max_outbound_messages);
