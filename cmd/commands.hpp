@@ -12,6 +12,10 @@ struct GlobalOptions {
   std::string config;  ///< --config, empty = discover
 };
 
-void setup_serve(CLI::App& app, const GlobalOptions& global, int& exit_code);
+/// --config, accepted before the subcommand (pws --config f serve) and after
+/// it (pws serve --config f), so every command's --help lists it.
+void add_config_option(CLI::App& app, GlobalOptions& global);
+
+void setup_serve(CLI::App& app, GlobalOptions& global, int& exit_code);
 
 }  // namespace pws::cmd

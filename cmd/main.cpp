@@ -15,8 +15,7 @@ int main(int argc, char** argv) {
   // Global options work before or after the subcommand (pws serve --config x).
   app.fallthrough();
   pws::cmd::GlobalOptions global;
-  app.add_option("-c,--config", global.config, "Config file (default: $PWS_CONFIG, ./pws.toml, "
-                 "$XDG_CONFIG_HOME/pws/pws.toml, /etc/pws/pws.toml)");
+  pws::cmd::add_config_option(app, global);
 
   int exit_code = 0;
   pws::cmd::setup_serve(app, global, exit_code);
@@ -24,7 +23,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version end here with 0; every usage error is status 2.
+    return app.exit(e) == 0 ? 0 : 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "pws: error: %s\n", e.what());
     return 1;

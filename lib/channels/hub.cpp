@@ -18,9 +18,16 @@ using protocol::Frame;
 // ---- State ----
 
 struct Hub::Member {
+  struct Session {
+    const Connection* connection;
+    std::string user_info_json;  // compact JSON, "{}" when none was given
+  };
   std::string user_id;
-  std::string user_info_json;  // compact JSON, "{}" when none was given
-  std::uint32_t connections = 0;
+  // The user's connections in the channel in join order; the info shown is
+  // that of the first one still present (section 2.4).
+  std::vector<Session> sessions;
+
+  const std::string& user_info_json() const { return sessions.front().user_info_json; }
 };
 
 struct Hub::Subscription {
@@ -47,7 +54,7 @@ struct Hub::Connection {
   std::string socket_id;
   AppState* app = nullptr;
   std::vector<Subscription> subscriptions;
-  std::int64_t opened_ms = 0;
+  std::int64_t auth_deadline_ms = 0;  // authorized-connections mode (8.4), 0 = none
   std::int64_t last_seen_ms = 0;
   std::int64_t ping_sent_ms = 0;  // 0 = no ping outstanding
   std::int64_t rate_window_ms = 0;
@@ -127,23 +134,28 @@ void Hub::set_apps(std::shared_ptr<const AppDirectory> apps) {
   PWS_ASSERT(apps);
   apps_ = std::move(apps);
   std::vector<std::pair<ConnectionId, Errc>> to_close;
+  std::vector<std::string> removed;
   for (auto& [app_id, state] : app_states_) {
     auto fresh = apps_->shared_by_id(app_id);
+    // Clients authenticated against the old key or secret cannot stay; a
+    // disabled app's clients go too (4003). Everyone else keeps running.
     Errc reason = Errc::AppNotFound;
     bool keep = false;
     if (fresh && fresh->key == state->app->key && fresh->secret == state->app->secret) {
       if (fresh->enabled) keep = true;
       else reason = Errc::AppDisabled;
     }
-    if (keep) {
-      state->app = std::move(fresh);
-      continue;
+    if (!keep) {
+      for (auto& [id, c] : connections_)
+        if (c->app == state.get()) to_close.emplace_back(id, reason);
     }
-    for (auto& [id, c] : connections_)
-      if (c->app == state.get()) to_close.emplace_back(id, reason);
+    if (fresh) state->app = std::move(fresh);
+    else removed.push_back(app_id);
   }
   for (auto [id, reason] : to_close)
     if (Connection* c = find(id)) close_with(*c, reason, info(reason).message);
+  // A removed app's state is empty once its connections are gone.
+  for (const auto& app_id : removed) app_states_.erase(app_id);
 }
 
 // ---- Connections ----
@@ -185,7 +197,10 @@ bool Hub::open(ConnectionId id, const OpenRequest& request) {
   c.id = id;
   c.socket_id = new_socket_id();
   c.app = &state;
-  c.opened_ms = c.last_seen_ms = clock_.monotonic_ms();
+  c.last_seen_ms = clock_.monotonic_ms();
+  // Only connections opened while the mode is on get a deadline (8.4).
+  if (app->enable_user_authentication)
+    c.auth_deadline_ms = c.last_seen_ms + std::max(0, app->user_authentication_timeout_ms);
   by_socket_id_.emplace(c.socket_id, &c);
   connections_.emplace(id, std::move(conn));
 
@@ -237,9 +252,7 @@ void Hub::sweep() {
   const std::int64_t now = clock_.monotonic_ms();
   std::vector<std::pair<ConnectionId, Errc>> to_close;
   for (auto& [id, c] : connections_) {
-    const App& app = *c->app->app;
-    if (app.enable_user_authentication && !c->authorized &&
-        now - c->opened_ms >= app.user_authentication_timeout_ms) {
+    if (c->auth_deadline_ms && !c->authorized && now >= c->auth_deadline_ms) {
       to_close.emplace_back(id, Errc::Unauthorized);
       continue;
     }
@@ -372,27 +385,6 @@ void Hub::handle(Connection& c, protocol::Subscribe& sub) {
     return;
   }
 
-  if (Subscription* existing = c.find_subscription(sub.channel)) {
-    // Idempotent: acknowledge again, change nothing (2.3 step 5).
-    Channel& ch = *existing->channel;
-    if (ch.type.is_presence()) {
-      std::vector<protocol::PresenceMember> list;
-      for (auto& m : ch.members) list.push_back({m.user_id, m.user_info_json});
-      outbox_.send(c.id, protocol::encode_subscription_succeeded(ch.name, protocol::presence_data_json(list)));
-    } else {
-      outbox_.send(c.id, protocol::encode_subscription_succeeded(ch.name));
-    }
-    return;
-  }
-
-  if (limits.max_subscriptions_per_connection >= 0 &&
-      c.subscriptions.size() >= static_cast<std::size_t>(limits.max_subscriptions_per_connection)) {
-    fail_subscription(c, sub.channel, Errc::TooManySubscriptions,
-                      "Too many subscriptions on this connection (limit " +
-                          std::to_string(limits.max_subscriptions_per_connection) + ")");
-    return;
-  }
-
   std::string user_id;
   std::string user_info;
   if (type.needs_auth()) {
@@ -412,35 +404,57 @@ void Hub::handle(Connection& c, protocol::Subscribe& sub) {
                         "Invalid signature: expected HMAC SHA256 hex digest of " + to_sign);
       return;
     }
-    if (type.is_presence()) {
-      if (sub.channel_data) {
-        boost::system::error_code ec;
-        json::value data = json::parse(*sub.channel_data, ec);
-        std::optional<std::string> id;
-        if (!ec && data.is_object()) {
-          if (const json::value* v = data.get_object().if_contains("user_id")) id = user_id_string(*v);
-        }
-        if (!id) {
-          fail_subscription(c, sub.channel, Errc::AuthError,
-                            "channel_data must be a JSON object with a string or number user_id");
-          return;
-        }
-        user_id = std::move(*id);
-        user_info = info_json(data.get_object(), "user_info");
-      } else {
-        user_id = c.user_id;
-        user_info = c.user_info_json;
+  }
+
+  if (Subscription* existing = c.find_subscription(sub.channel)) {
+    // Idempotent: acknowledge again, change nothing (2.3 step 5).
+    Channel& ch = *existing->channel;
+    if (ch.type.is_presence()) {
+      std::vector<protocol::PresenceMember> list;
+      for (auto& m : ch.members) list.push_back({m.user_id, m.user_info_json()});
+      outbox_.send(c.id, protocol::encode_subscription_succeeded(ch.name, protocol::presence_data_json(list)));
+    } else {
+      outbox_.send(c.id, protocol::encode_subscription_succeeded(ch.name));
+    }
+    return;
+  }
+
+  if (limits.max_subscriptions_per_connection >= 0 &&
+      c.subscriptions.size() >= static_cast<std::size_t>(limits.max_subscriptions_per_connection)) {
+    fail_subscription(c, sub.channel, Errc::TooManySubscriptions,
+                      "Too many subscriptions on this connection (limit " +
+                          std::to_string(limits.max_subscriptions_per_connection) + ")");
+    return;
+  }
+
+  if (type.is_presence()) {
+    if (sub.channel_data) {
+      boost::system::error_code ec;
+      json::value data = json::parse(*sub.channel_data, ec);
+      std::optional<std::string> id;
+      if (!ec && data.is_object()) {
+        if (const json::value* v = data.get_object().if_contains("user_id")) id = user_id_string(*v);
       }
-      if (user_id.size() > static_cast<std::size_t>(limits.max_user_id_length)) {
-        fail_subscription(c, sub.channel, Errc::MemberTooLarge,
-                          "user_id longer than " + std::to_string(limits.max_user_id_length) + " characters");
+      if (!id) {
+        fail_subscription(c, sub.channel, Errc::AuthError,
+                          "channel_data must be a JSON object with a string or number user_id");
         return;
       }
-      if (user_info.size() > limits.max_presence_member_bytes()) {
-        fail_subscription(c, sub.channel, Errc::MemberTooLarge,
-                          "user_info larger than " + std::to_string(limits.max_presence_member_size_in_kb) + " KB");
-        return;
-      }
+      user_id = std::move(*id);
+      user_info = info_json(data.get_object(), "user_info");
+    } else {
+      user_id = c.user_id;
+      user_info = c.user_info_json;
+    }
+    if (user_id.size() > static_cast<std::size_t>(limits.max_user_id_length)) {
+      fail_subscription(c, sub.channel, Errc::MemberTooLarge,
+                        "user_id longer than " + std::to_string(limits.max_user_id_length) + " characters");
+      return;
+    }
+    if (user_info.size() > limits.max_presence_member_bytes()) {
+      fail_subscription(c, sub.channel, Errc::MemberTooLarge,
+                        "user_info larger than " + std::to_string(limits.max_presence_member_size_in_kb) + " KB");
+      return;
     }
   }
 
@@ -474,14 +488,14 @@ void Hub::handle(Connection& c, protocol::Subscribe& sub) {
   bool member_joined = false;
   if (type.is_presence()) {
     if (member) {
-      member->connections++;
+      member->sessions.push_back({&c, user_info});
     } else {
-      ch.members.push_back(Member{user_id, user_info, 1});
+      ch.members.push_back(Member{user_id, {{&c, user_info}}});
       member_joined = true;
     }
     std::vector<protocol::PresenceMember> list;
     list.reserve(ch.members.size());
-    for (auto& m : ch.members) list.push_back({m.user_id, m.user_info_json});
+    for (auto& m : ch.members) list.push_back({m.user_id, m.user_info_json()});
     outbox_.send(c.id, protocol::encode_subscription_succeeded(ch.name, protocol::presence_data_json(list)));
   } else {
     outbox_.send(c.id, protocol::encode_subscription_succeeded(ch.name));
@@ -527,7 +541,9 @@ void Hub::unsubscribe(Connection& c, std::size_t subscription_index) {
   }
 
   if (ch.type.is_presence()) {
-    if (Member* m = ch.find_member(sub.user_id); m && --m->connections == 0) {
+    Member* m = ch.find_member(sub.user_id);
+    if (m) std::erase_if(m->sessions, [&](const Member::Session& x) { return x.connection == &c; });
+    if (m && m->sessions.empty()) {
       std::erase_if(ch.members, [&](const Member& x) { return x.user_id == sub.user_id; });
       if (!ch.subscribers.empty()) broadcast(ch, protocol::encode_member_removed(ch.name, sub.user_id), nullptr);
       notify(observers_, [&](Observer& o) { o.on_member_removed(app, ch.name, sub.user_id); });

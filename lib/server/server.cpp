@@ -3,6 +3,8 @@
 // service loop with a periodic sweep timer, and shuts down gracefully.
 #include "server/server.hpp"
 
+#include <arpa/inet.h>
+#include <netdb.h>
 #include <sys/resource.h>
 
 #include <csignal>
@@ -56,6 +58,28 @@ void raise_open_file_limit(const registry::ServerConfig& config) {
   }
 }
 
+/// lws takes an interface name or an address; a host name such as
+/// "localhost" is resolved to its first address here.
+Result<std::string> listen_address(const std::string& host) {
+  if (host.empty() || host == "0.0.0.0") return std::string();
+  unsigned char scratch[sizeof(in6_addr)];
+  if (inet_pton(AF_INET, host.c_str(), scratch) == 1 || inet_pton(AF_INET6, host.c_str(), scratch) == 1)
+    return host;
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(host.c_str(), nullptr, &hints, &found) != 0 || !found)
+    return make_error(Errc::Io, "cannot resolve host \"" + host + "\"");
+  char text[INET6_ADDRSTRLEN] = {};
+  const void* address = found->ai_family == AF_INET6
+                            ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(found->ai_addr)->sin6_addr)
+                            : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(found->ai_addr)->sin_addr);
+  inet_ntop(found->ai_family, address, text, sizeof text);
+  freeaddrinfo(found);
+  return std::string(text);
+}
+
 // Pusher clients send no Sec-WebSocket-Protocol, so the pws protocol must be
 // the vhost default for upgrades (toolchain.md pitfall 2).
 const lws_protocol_vhost_options kDefaultProtocolOption = {nullptr, nullptr, "default", "1"};
@@ -92,6 +116,10 @@ ServerImpl::ServerImpl(registry::Config c) : config(std::move(c)) {
 
 ServerImpl::~ServerImpl() {
   // The context must go first: its close callbacks still reach the hub.
+  destroy_context();
+}
+
+void ServerImpl::destroy_context() {
   if (context) {
     lws_context_destroy(context);
     context = nullptr;
@@ -127,12 +155,19 @@ Status Server::start() {
   lws_context_creation_info info;
   std::memset(&info, 0, sizeof info);
   info.port = config.port;
-  info.iface = (config.host.empty() || config.host == "0.0.0.0") ? nullptr : config.host.c_str();
+  auto address = listen_address(config.host);
+  if (!address) return address.error();
+  s.listen_address = std::move(address.value());
+  info.iface = s.listen_address.empty() ? nullptr : s.listen_address.c_str();
+  // With IPv6 on, lws opens an AF_INET6 socket and silently ignores an IPv4
+  // address, listening everywhere instead: bind IPv4 addresses over IPv4.
+  unsigned char v4[sizeof(in_addr)];
+  if (!s.listen_address.empty() && inet_pton(AF_INET, s.listen_address.c_str(), v4) == 1)
+    info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
   info.protocols = kProtocols;
   info.pvo = &kPwsProtocolOptions;
   info.user = &s;
-  info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE;
-  info.options &= ~static_cast<std::uint64_t>(LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE);
+  info.options |= LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
   info.timeout_secs = 10;  // handshakes and stalled HTTP requests
   info.max_http_header_data = 8192;
   info.ka_time = 0;
@@ -154,7 +189,13 @@ Status Server::start() {
                                     " (port in use, or no permission?)");
   }
   s.vhost = lws_get_vhost_by_name(s.context, "default");
-  s.port = s.vhost ? lws_get_vhost_listen_port(s.vhost) : config.port;
+  s.port = s.vhost ? lws_get_vhost_listen_port(s.vhost) : 0;
+  if (s.port <= 0) {
+    // lws can create a context whose vhost failed to listen (bad address,
+    // unusable certificate): refuse to pretend we are serving.
+    s.destroy_context();
+    return make_error(Errc::Io, "cannot listen on " + config.host + ":" + std::to_string(config.port));
+  }
   s.sweep_timer.server = &s;
   lws_sul_schedule(s.context, 0, &s.sweep_timer.sul, on_sweep,
                    static_cast<lws_usec_t>(kSweepIntervalMs) * LWS_US_PER_MS);
@@ -183,8 +224,7 @@ int Server::run() {
     if (s.draining && (s.live_sessions == 0 || s.clock.monotonic_ms() >= s.drain_deadline_ms)) break;
   }
   lws_sul_cancel(&s.sweep_timer.sul);
-  lws_context_destroy(s.context);
-  s.context = nullptr;
+  s.destroy_context();
   g_signal_target.store(nullptr);
   return 0;
 }

@@ -94,6 +94,7 @@ struct ServerImpl {
   std::unique_ptr<ConsoleLog> console_log;
   std::map<std::string, std::shared_ptr<WebSocketHandler>> routes;
 
+  std::string listen_address;  // what lws binds; "" = every interface
   lws_context* context = nullptr;
   lws_vhost* vhost = nullptr;
   int port = 0;
@@ -119,6 +120,7 @@ struct ServerImpl {
   }
 
   void begin_drain();
+  void destroy_context();
 };
 
 /// libwebsockets callbacks (ws_session.cpp, http_session.cpp).
