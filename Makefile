@@ -37,7 +37,7 @@ E2E_DIR    := tests/e2e
 DEB_PACKAGES := build-essential cmake ninja-build pkg-config libcli11-dev \
                 libwebsockets-dev libboost-json1.81-dev libssl-dev \
                 libsqlitecpp-dev libsqlite3-dev libtomlplusplus-dev catch2 \
-                libuv1-dev openssl man-db groff-base
+                openssl man-db groff-base
 
 # apt-get needs root: prefix it with sudo unless we already are root.
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
