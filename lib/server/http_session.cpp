@@ -5,6 +5,7 @@
 #include <exception>
 #include <string>
 
+#include "server/lws_headers.hpp"
 #include "server/server_impl.hpp"
 
 namespace pws::server {
@@ -19,15 +20,6 @@ struct HttpSession {
   bool body_pending = false;  // response body waits for a writable callback
   bool responded = false;     // a response was started: ignore the rest of the body
 };
-
-std::string header(lws* wsi, lws_token_indexes token) {
-  const int length = lws_hdr_total_length(wsi, token);
-  if (length <= 0) return {};
-  std::string out(static_cast<std::size_t>(length) + 1, '\0');
-  const int copied = lws_hdr_copy(wsi, out.data(), length + 1, token);
-  out.resize(copied > 0 ? static_cast<std::size_t>(copied) : 0);
-  return out;
-}
 
 /// The query string as lws parsed it, fragments joined with '&'.
 std::string query_string(lws* wsi) {
@@ -129,7 +121,7 @@ int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, s
 
         const bool has_body = s.request.method == "POST" || s.request.method == "PUT" || s.request.method == "PATCH";
         if (has_body) {
-          const std::string length = header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
+          const std::string length = request_header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
           if (!length.empty() && std::strtoull(length.c_str(), nullptr, 10) > server->max_request_bytes()) {
             // Refuse before reading: the body is never buffered, and the
             // connection is closed since its body is left unread.
@@ -138,7 +130,7 @@ int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, s
                                                                      std::to_string(server->config.server.max_request_size_in_kb) +
                                                                      " KB"));
           }
-          if (!header(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING).empty()) {
+          if (!request_header(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING).empty()) {
             // libwebsockets 4.1 does not decode chunked request bodies; every
             // Pusher SDK sends a Content-Length, so ask for one.
             s.close_after_response = true;

@@ -6,28 +6,20 @@
 
 #include "protocol/names.hpp"
 #include "protocol/server_message.hpp"
+#include "server/lws_headers.hpp"
 #include "server/server_impl.hpp"
 
 namespace pws::server {
 
 namespace {
 
-std::string header(lws* wsi, lws_token_indexes token) {
-  const int length = lws_hdr_total_length(wsi, token);
-  if (length <= 0) return {};
-  std::string out(static_cast<std::size_t>(length) + 1, '\0');
-  const int copied = lws_hdr_copy(wsi, out.data(), length + 1, token);
-  out.resize(copied > 0 ? static_cast<std::size_t>(copied) : 0);
-  return out;
-}
-
 /// Fills the session from the upgrade request: which endpoint, app key,
 /// protocol version and origin (section 1.1-1.4).
 void classify_upgrade(WsSession& s, lws* wsi) {
   const ServerImpl& server = *s.server;
-  std::string path = header(wsi, WSI_TOKEN_GET_URI);
+  std::string path = request_header(wsi, WSI_TOKEN_GET_URI);
   s.request_path = path;
-  s.origin = header(wsi, WSI_TOKEN_ORIGIN);
+  s.origin = request_header(wsi, WSI_TOKEN_ORIGIN);
   char buf[64];
   if (const char* v = lws_get_urlarg_by_name(wsi, "protocol=", buf, sizeof buf)) s.protocol = std::string(v);
 
