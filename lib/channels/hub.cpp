@@ -41,6 +41,8 @@ struct Hub::Channel {
   ChannelType type;
   std::vector<Connection*> subscribers;
   std::vector<Member> members;  // presence only, in join order
+  std::int64_t count_sent_ms = 0;  // last pusher_internal:subscription_count
+  bool count_pending = false;      // a throttled count is waiting for the sweep
 
   Member* find_member(std::string_view user_id) {
     for (auto& m : members)
@@ -83,7 +85,12 @@ struct Hub::AppState {
 
 Hub::Hub(Outbox& outbox, const Clock& clock, HubSettings settings,
          std::shared_ptr<const AppDirectory> apps)
-    : outbox_(outbox), clock_(clock), settings_(settings), apps_(std::move(apps)) {
+    : outbox_(outbox),
+      clock_(clock),
+      settings_(settings),
+      apps_(std::move(apps)),
+      ping_frame_(protocol::encode_ping()),
+      pong_frame_(protocol::encode_pong()) {
   PWS_ASSERT(apps_);
 }
 
@@ -234,7 +241,7 @@ void Hub::receive(ConnectionId id, std::string_view text) {
       [&](auto& event) {
         using T = std::decay_t<decltype(event)>;
         if constexpr (std::is_same_v<T, protocol::Ping>) {
-          outbox_.send(c->id, protocol::encode_pong());
+          outbox_.send(c->id, pong_frame_);
         } else if constexpr (std::is_same_v<T, protocol::Pong> || std::is_same_v<T, protocol::Ignored>) {
           // A pong only proves liveness (done above); unknown events are ignored (1.9).
         } else {
@@ -261,8 +268,7 @@ void Hub::sweep() {
     } else if (now - c->last_seen_ms >= settings_.ping_interval_ms) {
       // Section 8.3: both kinds of ping, since browsers cannot answer the
       // event but always answer the frame, and the Java client the reverse.
-      static const Frame ping = protocol::encode_ping();
-      outbox_.send(id, ping);
+      outbox_.send(id, ping_frame_);
       outbox_.ping(id);
       c->ping_sent_ms = now;
     }
@@ -274,6 +280,7 @@ void Hub::sweep() {
                                               : info(reason).message);
     }
   }
+  if (!pending_counts_.empty()) flush_subscription_counts(now);
 }
 
 void Hub::close_all(Errc reason) {
@@ -560,9 +567,43 @@ void Hub::unsubscribe(Connection& c, std::size_t subscription_index) {
   }
 }
 
-void Hub::send_subscription_count(AppState&, Channel& ch) {
+namespace {
+// Section 2.11: counts of channels above this many subscribers are sent at
+// most once per window, or N joins would cost N^2/2 frames and overflow every
+// subscriber's queue; the sweep sends the final count when the window ends.
+constexpr std::size_t kCountThrottleAbove = 100;
+constexpr std::int64_t kCountThrottleMs = 5000;
+}  // namespace
+
+void Hub::send_subscription_count(AppState& state, Channel& ch) {
+  const std::int64_t now = clock_.monotonic_ms();
+  if (ch.count_pending) return;  // the sweep will send the latest count
+  if (ch.subscribers.size() > kCountThrottleAbove && now - ch.count_sent_ms < kCountThrottleMs) {
+    ch.count_pending = true;
+    pending_counts_.emplace_back(state.app->id, ch.name);
+    return;
+  }
+  broadcast_subscription_count(ch, now);
+}
+
+void Hub::broadcast_subscription_count(Channel& ch, std::int64_t now) {
   const std::string data = "{\"subscription_count\":" + std::to_string(ch.subscribers.size()) + "}";
   broadcast(ch, protocol::encode_channel_event(protocol::names::kSubscriptionCount, data, ch.name), nullptr);
+  ch.count_sent_ms = now;
+  ch.count_pending = false;
+}
+
+void Hub::flush_subscription_counts(std::int64_t now) {
+  std::erase_if(pending_counts_, [&](const std::pair<std::string, std::string>& entry) {
+    auto state = app_states_.find(entry.first);
+    if (state == app_states_.end()) return true;
+    auto channel = state->second->channels.find(entry.second);
+    if (channel == state->second->channels.end()) return true;  // vacated meanwhile
+    Channel& ch = *channel->second;
+    if (now - ch.count_sent_ms < kCountThrottleMs) return false;
+    broadcast_subscription_count(ch, now);
+    return true;
+  });
 }
 
 // ---- Signin and client events ----

@@ -157,6 +157,8 @@ class Hub {
   void remove_connection(Connection& c);
   void broadcast(Channel& channel, const protocol::Frame& frame, const Connection* except);
   void send_subscription_count(AppState& state, Channel& channel);
+  void broadcast_subscription_count(Channel& channel, std::int64_t now);
+  void flush_subscription_counts(std::int64_t now);
 
   Outbox& outbox_;
   const Clock& clock_;
@@ -166,6 +168,12 @@ class Hub {
   std::unordered_map<ConnectionId, std::unique_ptr<Connection>> connections_;
   std::unordered_map<std::string, Connection*> by_socket_id_;
   std::unordered_map<std::string, std::unique_ptr<AppState>> app_states_;  // by app id
+  /// Channels (app id, name) whose throttled subscription count is due.
+  std::vector<std::pair<std::string, std::string>> pending_counts_;
+  // Constant frames, encoded once per hub (not per process: each event loop
+  // owns its frames, since lws writes the WebSocket header into them).
+  const protocol::Frame ping_frame_;
+  const protocol::Frame pong_frame_;
 };
 
 }  // namespace pws::channels

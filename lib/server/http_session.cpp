@@ -24,12 +24,9 @@ struct HttpSession {
 /// The query string as lws parsed it, fragments joined with '&'.
 std::string query_string(lws* wsi) {
   std::string out;
-  char fragment[4096];
-  for (int i = 0;; ++i) {
-    const int n = lws_hdr_copy_fragment(wsi, fragment, sizeof fragment, WSI_TOKEN_HTTP_URI_ARGS, i);
-    if (n < 0) break;
+  for (const std::string& fragment : query_fragments(wsi)) {
     if (!out.empty()) out.push_back('&');
-    out.append(fragment, static_cast<std::size_t>(n));
+    out += fragment;
   }
   return out;
 }
@@ -87,6 +84,11 @@ int respond(lws* wsi, HttpSession& s, http_api::Response response) {
 int write_body(lws* wsi, HttpSession& s) {
   if (!s.body_pending) return 0;
   s.body_pending = false;
+  if (s.request.method == "HEAD") {
+    // Headers only (RFC 9110 9.3.2); a body would be read as the start of
+    // the next response on a kept-alive connection.
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+  }
   std::string& body = s.response.body;
   // lws_write needs LWS_PRE writable bytes in front of the payload.
   std::string framed(LWS_PRE, '\0');
@@ -122,7 +124,15 @@ int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, s
         const bool has_body = s.request.method == "POST" || s.request.method == "PUT" || s.request.method == "PATCH";
         if (has_body) {
           const std::string length = request_header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
-          if (!length.empty() && std::strtoull(length.c_str(), nullptr, 10) > server->max_request_bytes()) {
+          if (!length.empty() && length.find_first_not_of("0123456789") != std::string::npos) {
+            // Not one plain number (or several Content-Length headers): where
+            // the body ends is ambiguous, so the connection cannot be reused
+            // without risking request smuggling (RFC 9112 6.3).
+            s.close_after_response = true;
+            return respond(wsi, s, http_api::error_response(400, "Invalid Content-Length header"));
+          }
+          if (!length.empty() && (length.size() > 18 ||
+                                  std::strtoull(length.c_str(), nullptr, 10) > server->max_request_bytes())) {
             // Refuse before reading: the body is never buffered, and the
             // connection is closed since its body is left unread.
             s.close_after_response = true;

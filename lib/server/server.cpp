@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 
 #include "server/server_impl.hpp"
 
@@ -35,7 +36,15 @@ void emit_lws_log(int level, const char* line) {
 
 void on_sweep(lws_sorted_usec_list_t* sul) {
   ServerImpl* server = reinterpret_cast<SweepTimer*>(sul)->server;
-  server->hub->sweep();
+  // Called from lws' C timer code: nothing may unwind through it, and the
+  // timer must be rescheduled whatever happened.
+  try {
+    server->hub->sweep();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "pws: error: sweep failed: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "pws: error: sweep failed\n");
+  }
   lws_sul_schedule(server->context, 0, &server->sweep_timer.sul, on_sweep,
                    static_cast<lws_usec_t>(kSweepIntervalMs) * LWS_US_PER_MS);
 }

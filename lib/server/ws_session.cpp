@@ -11,6 +11,8 @@
 
 namespace pws::server {
 
+static_assert(protocol::kFrameHeadroom >= LWS_PRE, "lws_write needs LWS_PRE bytes before a frame's payload");
+
 namespace {
 
 /// Fills the session from the upgrade request: which endpoint, app key,
@@ -20,8 +22,7 @@ void classify_upgrade(WsSession& s, lws* wsi) {
   std::string path = request_header(wsi, WSI_TOKEN_GET_URI);
   s.request_path = path;
   s.origin = request_header(wsi, WSI_TOKEN_ORIGIN);
-  char buf[64];
-  if (const char* v = lws_get_urlarg_by_name(wsi, "protocol=", buf, sizeof buf)) s.protocol = std::string(v);
+  s.protocol = query_value(wsi, "protocol");
 
   const std::string& prefix = server.config.server.path_prefix;
   std::string_view rest = path;
@@ -45,6 +46,23 @@ void classify_upgrade(WsSession& s, lws* wsi) {
     return;
   }
   s.kind = WsSession::Kind::UnknownPath;
+}
+
+/// The longest prefix of `text` of at most `max` bytes that does not cut a
+/// UTF-8 sequence (a cut one would make the peer fail the close with 1007).
+std::string utf8_prefix(std::string_view text, std::size_t max) {
+  if (text.size() <= max) return std::string(text);
+  std::size_t end = max;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return std::string(text.substr(0, end));
+}
+
+/// Close codes an endpoint may send (RFC 6455 7.4): 1005, 1006 and 1015 are
+/// reserved for reporting, and codes outside 1000-4999 do not exist.
+int sendable_close_code(int code) {
+  const bool reserved = code == 1004 || code == 1005 || code == 1006 || code == 1015;
+  const bool known = (code >= 1000 && code <= 1014) || (code >= 3000 && code <= 4999);
+  return known && !reserved ? code : 1011;
 }
 
 void reject(WsSession& s, Errc e) {
@@ -184,8 +202,8 @@ void WsSession::enqueue(const protocol::Frame& frame) {
 void WsSession::request_close(int code, std::string_view reason) {
   if (close_pending) return;
   close_pending = true;
-  close_code = static_cast<std::uint16_t>(code);
-  close_reason = std::string(reason.substr(0, 123));  // RFC 6455: reason <= 123 bytes
+  close_code = static_cast<std::uint16_t>(sendable_close_code(code));
+  close_reason = utf8_prefix(reason, 123);  // RFC 6455: reason <= 123 bytes of UTF-8
   lws_callback_on_writable(wsi);
   // A close must not wait forever on a client that stopped reading.
   lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, 10);
