@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 
-import { startServer, connectOk, isEvent } from './lib/harness.mjs';
+import { startServer, connect, connectOk, isEvent } from './lib/harness.mjs';
 
 let server;
 before(async () => {
@@ -111,4 +111,49 @@ test('garbage instead of an HTTP request is dropped and the server keeps serving
   await Promise.race([ended, new Promise((_, reject) => setTimeout(() => reject(new Error('not closed')), 5000).unref())]);
   assert.match(answer, /^HTTP\/1\.[01] 4\d\d/, 'answered with a 4xx status');
   await stillServing();
+});
+
+/** Sends raw bytes and collects everything until the server closes or goes quiet. */
+async function exchange(bytes, quietMs = 500) {
+  const socket = net.connect(server.port, '127.0.0.1');
+  await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  socket.on('error', () => {});
+  let answer = '';
+  let closed = false;
+  socket.on('data', (d) => (answer += d.toString('latin1')));
+  const ended = new Promise((resolve) => socket.once('close', () => resolve((closed = true))));
+  socket.write(bytes);
+  await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, quietMs).unref())]);
+  socket.destroy();
+  return { answer, closed };
+}
+
+test('HEAD answers headers only, so the next response on the connection is intact (RFC 9110 9.3.2)', async () => {
+  const { answer } = await exchange('HEAD /up HTTP/1.1\r\nHost: x\r\n\r\nGET /up HTTP/1.1\r\nHost: x\r\n\r\n');
+  const responses = answer.split('HTTP/1.1 ').filter(Boolean);
+  assert.equal(responses.length, 2, answer);
+  assert.ok(responses[0].endsWith('\r\n\r\n'), `HEAD carried a body: ${JSON.stringify(responses[0])}`);
+  assert.ok(responses[1].startsWith('200') && responses[1].endsWith('OK'), answer);
+});
+
+test('an ambiguous Content-Length is refused with 400 and the connection closed (no request smuggling)', async () => {
+  for (const lengths of [['abc'], ['5', '50'], ['-1']]) {
+    const headers = lengths.map((l) => `Content-Length: ${l}\r\n`).join('');
+    const { answer, closed } = await exchange(
+      `POST /apps/1001/events HTTP/1.1\r\nHost: x\r\n${headers}\r\nGET /ready HTTP/1.1\r\nHost: x\r\n\r\n`,
+    );
+    assert.match(answer, /^HTTP\/1\.1 400/, `Content-Length ${lengths}: ${answer.slice(0, 60)}`);
+    assert.equal((answer.match(/HTTP\/1\.1 /g) || []).length, 1, `the smuggled request was answered: ${answer}`);
+    assert.ok(closed, 'the connection is closed');
+  }
+  await stillServing();
+});
+
+test('a protocol value too long for a small buffer is still checked: 4007 (10.1 #7)', async () => {
+  for (const protocol of ['9'.repeat(70), 'x'.repeat(300)]) {
+    const c = await connect(server, { query: `protocol=${protocol}` });
+    assert.equal(c.error?.code, 4007, `protocol=${protocol.slice(0, 8)}…`);
+    const closed = await c.closed;
+    assert.equal(closed.code, 4007);
+  }
 });
