@@ -26,12 +26,16 @@ int run_serve(const GlobalOptions& global, const ServeOptions& options) {
     std::fprintf(stderr, "pws: error: %s\n", config.error().message.c_str());
     return 1;
   }
+  const std::optional<channels::App> generated = config->generated_app;
+  const registry::ServerConfig server_config = config->config.server;
 
-  server::Server server(std::move(config.value()));
+  server::Server server(std::move(config->config));
   if (auto started = server.start(); !started) {
     std::fprintf(stderr, "pws: error: %s\n", started.error().message.c_str());
     return 1;
   }
+  // Printed once the port is known (--port 0 picks one).
+  if (generated) std::cout << registry::first_start_instructions(*generated, server_config, server.port()) << std::flush;
   return server.run();
 }
 

@@ -1,18 +1,19 @@
 #include "registry/serve_config.hpp"
 
+#include <sstream>
+
 namespace pws::registry {
 
-namespace {
-
-void print_credentials(std::ostream& out, const channels::App& app, const ServerConfig& server) {
+std::string first_start_instructions(const channels::App& app, const ServerConfig& server, int port) {
   const std::string host = server.host == "0.0.0.0" ? "127.0.0.1" : server.host;
   const bool tls = server.tls.enabled();
+  std::ostringstream out;
   out << "  app id:     " << app.id << "\n"
       << "  app key:    " << app.key << "\n"
       << "  app secret: " << app.secret << "\n\n"
       << "Client (pusher-js / Laravel Echo):\n"
-      << "  new Pusher('" << app.key << "', { wsHost: '" << host << "', wsPort: " << server.port
-      << ", wssPort: " << server.port << ", forceTLS: " << (tls ? "true" : "false")
+      << "  new Pusher('" << app.key << "', { wsHost: '" << host << "', wsPort: " << port
+      << ", wssPort: " << port << ", forceTLS: " << (tls ? "true" : "false")
       << ", enabledTransports: ['ws', 'wss'], cluster: 'mt1' });\n\n"
       << "Server (.env of a Laravel app; the pusher SDKs take the same values):\n"
       << "  BROADCAST_DRIVER=pusher\n"
@@ -20,14 +21,13 @@ void print_credentials(std::ostream& out, const channels::App& app, const Server
       << "  PUSHER_APP_KEY=" << app.key << "\n"
       << "  PUSHER_APP_SECRET=" << app.secret << "\n"
       << "  PUSHER_HOST=" << host << "\n"
-      << "  PUSHER_PORT=" << server.port << "\n"
+      << "  PUSHER_PORT=" << port << "\n"
       << "  PUSHER_SCHEME=" << (tls ? "https" : "http") << "\n\n";
+  return out.str();
 }
 
-}  // namespace
-
-Result<Config> load_serve_config(const std::optional<std::filesystem::path>& explicit_path,
-                                 const ServeOverrides& overrides, std::ostream& out) {
+Result<ServeConfig> load_serve_config(const std::optional<std::filesystem::path>& explicit_path,
+                                      const ServeOverrides& overrides, std::ostream& out) {
   auto found = find_config(explicit_path);
   if (!found) return found.error();
   auto env_app = app_from_environment();
@@ -67,8 +67,9 @@ Result<Config> load_serve_config(const std::optional<std::filesystem::path>& exp
   if (overrides.host) config.server.host = *overrides.host;
   if (overrides.port) config.server.port = *overrides.port;
   if (overrides.debug) config.server.debug = true;
-  if (created) print_credentials(out, config.apps.front(), config.server);
-  return config;
+  ServeConfig result{std::move(config), std::nullopt};
+  if (created) result.generated_app = result.config.apps.front();
+  return result;
 }
 
 }  // namespace pws::registry

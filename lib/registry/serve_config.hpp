@@ -19,11 +19,22 @@ struct ServeOverrides {
   bool debug = false;
 };
 
-/// Resolves the config, applies the flags in `overrides` and writes notes
-/// for the user (where a config was created, credentials, client snippet)
-/// to `out`. Errors: unreadable or invalid config, partial PUSHER_APP_*
-/// variables, an env app clashing with the file, or no app at all.
-Result<Config> load_serve_config(const std::optional<std::filesystem::path>& explicit_path,
-                                 const ServeOverrides& overrides, std::ostream& out);
+struct ServeConfig {
+  Config config;
+  /// Set on a first start: the app just generated, whose credentials the
+  /// user needs (see first_start_instructions).
+  std::optional<channels::App> generated_app;
+};
+
+/// Resolves the config, applies the flags in `overrides` and tells the user
+/// on `out` where a config was created. Errors: unreadable or invalid config,
+/// partial PUSHER_APP_* variables, an env app clashing with the file, or no
+/// app at all.
+Result<ServeConfig> load_serve_config(const std::optional<std::filesystem::path>& explicit_path,
+                                      const ServeOverrides& overrides, std::ostream& out);
+
+/// The generated credentials with a pusher-js snippet and a Laravel .env
+/// block, for the port the server actually listens on.
+std::string first_start_instructions(const channels::App& app, const ServerConfig& server, int port);
 
 }  // namespace pws::registry
