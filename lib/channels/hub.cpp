@@ -415,14 +415,7 @@ void Hub::handle(Connection& c, protocol::Subscribe& sub) {
 
   if (Subscription* existing = c.find_subscription(sub.channel)) {
     // Idempotent: acknowledge again, change nothing (2.3 step 5).
-    Channel& ch = *existing->channel;
-    if (ch.type.is_presence()) {
-      std::vector<protocol::PresenceMember> list;
-      for (auto& m : ch.members) list.push_back({m.user_id, m.user_info_json()});
-      outbox_.send(c.id, protocol::encode_subscription_succeeded(ch.name, protocol::presence_data_json(list)));
-    } else {
-      outbox_.send(c.id, protocol::encode_subscription_succeeded(ch.name));
-    }
+    outbox_.send(c.id, subscription_ack(*existing->channel));
     return;
   }
 
@@ -500,13 +493,8 @@ void Hub::handle(Connection& c, protocol::Subscribe& sub) {
       ch.members.push_back(Member{user_id, {{&c, user_info}}});
       member_joined = true;
     }
-    std::vector<protocol::PresenceMember> list;
-    list.reserve(ch.members.size());
-    for (auto& m : ch.members) list.push_back({m.user_id, m.user_info_json()});
-    outbox_.send(c.id, protocol::encode_subscription_succeeded(ch.name, protocol::presence_data_json(list)));
-  } else {
-    outbox_.send(c.id, protocol::encode_subscription_succeeded(ch.name));
   }
+  outbox_.send(c.id, subscription_ack(ch));
 
   if (occupied_now) notify(observers_, [&](Observer& o) { o.on_channel_occupied(app, ch.name); });
   if (member_joined) {
@@ -515,6 +503,14 @@ void Hub::handle(Connection& c, protocol::Subscribe& sub) {
   }
   if (app.enable_subscription_count && !type.is_presence()) send_subscription_count(state, ch);
   notify(observers_, [&](Observer& o) { o.on_subscribed(app, c.socket_id, ch.name); });
+}
+
+Frame Hub::subscription_ack(const Channel& ch) const {
+  if (!ch.type.is_presence()) return protocol::encode_subscription_succeeded(ch.name);
+  std::vector<protocol::PresenceMember> list;
+  list.reserve(ch.members.size());
+  for (const auto& m : ch.members) list.push_back({m.user_id, m.user_info_json()});
+  return protocol::encode_subscription_succeeded(ch.name, protocol::presence_data_json(list));
 }
 
 void Hub::handle(Connection& c, const protocol::Unsubscribe& unsub) {

@@ -153,6 +153,8 @@ class Hub {
   void send_error(Connection& c, Errc e, std::string_view message);
   void fail_subscription(Connection& c, std::string_view channel, Errc e, std::string_view message);
   void close_with(Connection& c, Errc e, std::string_view message);
+  /// pusher_internal:subscription_succeeded, with the member list on presence channels.
+  protocol::Frame subscription_ack(const Channel& channel) const;
   void unsubscribe(Connection& c, std::size_t subscription_index);
   void remove_connection(Connection& c);
   void broadcast(Channel& channel, const protocol::Frame& frame, const Connection* except);

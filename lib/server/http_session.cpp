@@ -99,6 +99,11 @@ int write_body(lws* wsi, HttpSession& s) {
   return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
+http_api::Response body_too_large(const ServerImpl& server) {
+  return http_api::error_response(
+      413, "Request body larger than " + std::to_string(server.config.server.max_request_size_in_kb) + " KB");
+}
+
 void free_session(HttpSession** slot) {
   if (slot && *slot) {
     delete *slot;
@@ -131,14 +136,12 @@ int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, s
             s.close_after_response = true;
             return respond(wsi, s, http_api::error_response(400, "Invalid Content-Length header"));
           }
-          if (!length.empty() && (length.size() > 18 ||
-                                  std::strtoull(length.c_str(), nullptr, 10) > server->max_request_bytes())) {
+          const bool has_length = !length.empty() && length.find_first_not_of('0') != std::string::npos;
+          if (has_length && (length.size() > 18 || std::stoull(length) > server->max_request_bytes())) {
             // Refuse before reading: the body is never buffered, and the
             // connection is closed since its body is left unread.
             s.close_after_response = true;
-            return respond(wsi, s, http_api::error_response(413, "Request body larger than " +
-                                                                     std::to_string(server->config.server.max_request_size_in_kb) +
-                                                                     " KB"));
+            return respond(wsi, s, body_too_large(*server));
           }
           if (!request_header(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING).empty()) {
             // libwebsockets 4.1 does not decode chunked request bodies; every
@@ -146,7 +149,7 @@ int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, s
             s.close_after_response = true;
             return respond(wsi, s, http_api::error_response(411, "Content-Length required; chunked request bodies are not supported"));
           }
-          if (!length.empty() && std::strtoull(length.c_str(), nullptr, 10) > 0) return 0;  // body follows
+          if (has_length) return 0;  // the body follows
         }
         return respond(wsi, s, server->api->handle(s.request));
       }
@@ -168,11 +171,7 @@ int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, s
         if (!*slot) return -1;
         HttpSession& s = **slot;
         auto* server = static_cast<ServerImpl*>(lws_context_user(lws_get_context(wsi)));
-        if (s.body_too_large) {
-          return respond(wsi, s, http_api::error_response(413, "Request body larger than " +
-                                                                   std::to_string(server->config.server.max_request_size_in_kb) +
-                                                                   " KB"));
-        }
+        if (s.body_too_large) return respond(wsi, s, body_too_large(*server));
         return respond(wsi, s, server->api->handle(s.request));
       }
       case LWS_CALLBACK_HTTP_WRITEABLE:
