@@ -1,21 +1,19 @@
-// The subcommands' entry points; each lives in its own cmd/<name>.cpp.
+// The subcommands' entry points; each lives in its own cmd/<name>.cpp and
+// registers itself on the top-level app. A command's callback stores its
+// exit status (cli.hpp ExitCode) in `exit_code`.
 #pragma once
 
 #include <CLI/CLI.hpp>
 
-#include <optional>
-#include <string>
+#include "cmd/cli.hpp"
 
 namespace pws::cmd {
 
-struct GlobalOptions {
-  std::string config;  ///< --config, empty = discover
-};
-
-/// --config, accepted before the subcommand (pws --config f serve) and after
-/// it (pws serve --config f), so every command's --help lists it.
-void add_config_option(CLI::App& app, GlobalOptions& global);
-
 void setup_serve(CLI::App& app, GlobalOptions& global, int& exit_code);
+void setup_trigger(CLI::App& app, GlobalOptions& global, int& exit_code);
+void setup_channels(CLI::App& app, GlobalOptions& global, int& exit_code);
+void setup_users(CLI::App& app, GlobalOptions& global, int& exit_code);
+void setup_apps(CLI::App& app, GlobalOptions& global, int& exit_code);
+void setup_stats(CLI::App& app, GlobalOptions& global, int& exit_code);
 
 }  // namespace pws::cmd

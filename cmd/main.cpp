@@ -1,6 +1,6 @@
 // pws: one binary, one subcommand per file in cmd/. main builds the CLI11
-// app, lets each subcommand register itself and maps errors to exit codes:
-// 0 ok, 1 failure, 2 usage error.
+// app, lets each subcommand register itself and maps errors to the exit
+// statuses of cli.hpp (usage errors are 2).
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -15,19 +15,24 @@ int main(int argc, char** argv) {
   // Global options work before or after the subcommand (pws serve --config x).
   app.fallthrough();
   pws::cmd::GlobalOptions global;
-  pws::cmd::add_config_option(app, global);
+  pws::cmd::add_global_options(app, global);
 
-  int exit_code = 0;
+  int exit_code = pws::cmd::kExitOk;
   pws::cmd::setup_serve(app, global, exit_code);
+  pws::cmd::setup_trigger(app, global, exit_code);
+  pws::cmd::setup_channels(app, global, exit_code);
+  pws::cmd::setup_users(app, global, exit_code);
+  pws::cmd::setup_apps(app, global, exit_code);
+  pws::cmd::setup_stats(app, global, exit_code);
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     // --help and --version end here with 0; every usage error is status 2.
-    return app.exit(e) == 0 ? 0 : 2;
+    return app.exit(e) == 0 ? pws::cmd::kExitOk : pws::cmd::kExitUsage;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "pws: error: %s\n", e.what());
-    return 1;
+    return pws::cmd::kExitFailure;
   }
   return exit_code;
 }

@@ -44,7 +44,7 @@ int run_serve(const GlobalOptions& global, const ServeOptions& options) {
 void setup_serve(CLI::App& app, GlobalOptions& global, int& exit_code) {
   auto options = std::make_shared<ServeOptions>();
   CLI::App* serve = app.add_subcommand("serve", "Run the Pusher-compatible WebSocket and HTTP API server");
-  add_config_option(*serve, global);
+  add_global_options(*serve, global);
   serve->add_option("--host", options->host, "Address to listen on (default 0.0.0.0)");
   serve->add_option("-p,--port", options->port, "Port to listen on (default 6001; 0 = any free port)")
       ->check(CLI::Range(0, 65535));

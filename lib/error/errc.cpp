@@ -38,8 +38,9 @@ const ErrcInfo& info(Errc e) noexcept {
       {0, "", 0, 500, "Internal server error"},
       {0, "", 0, 500, "Invalid configuration"},
       {0, "", 0, 500, "I/O error"},
+      {0, "", 0, 503, "Server unreachable"},
   };
-  static_assert(sizeof(table) / sizeof(table[0]) == static_cast<int>(Errc::Io) + 1,
+  static_assert(sizeof(table) / sizeof(table[0]) == static_cast<int>(Errc::Unreachable) + 1,
                 "every Errc needs a row");
   return table[static_cast<int>(e)];
 }

@@ -47,6 +47,8 @@ enum class Errc : int {
   // configuration
   InvalidConfig,
   Io,
+  // clients (the CLI)
+  Unreachable,          // no answer from the server: refused, DNS, timeout, TLS
 };
 
 struct ErrcInfo {

@@ -40,8 +40,26 @@ struct ServerConfig {
   TlsConfig tls;
 };
 
+/// [statistics]: per-app snapshots written to SQLite (issue 4).
+struct StatisticsConfig {
+  bool enabled = true;                       ///< server-wide switch; apps also have enable_statistics
+  int interval_in_seconds = 60;              ///< one snapshot per app per interval
+  std::string database;                      ///< as written; "" = default (statistics_database_path)
+  std::int64_t retention_seconds = 60 * 86400;  ///< default of `pws stats clean --older-than`
+  std::string retention = "60d";             ///< as written, for messages
+};
+
+/// [metrics]: GET /metrics in Prometheus text format.
+struct MetricsConfig {
+  bool enabled = true;
+  /// Bearer token required from non-loopback clients; "" = loopback only.
+  std::string token;
+};
+
 struct Config {
   ServerConfig server;
+  StatisticsConfig statistics;
+  MetricsConfig metrics;
   std::vector<channels::App> apps;
   /// File it was loaded from; empty when built in memory.
   std::filesystem::path source;
@@ -76,6 +94,19 @@ Status write_private_file(const std::filesystem::path& path, const std::string& 
 /// The app defined by PUSHER_APP_ID / PUSHER_APP_KEY / PUSHER_APP_SECRET, if
 /// all three are set; an error if only some are.
 Result<std::optional<channels::App>> app_from_environment();
+
+/// The `[[apps]]` block render_default_config writes for `app`, for appending
+/// to an existing file.
+std::string render_app_block(const channels::App& app);
+
+/// Where statistics are stored: [statistics] database (relative to the config
+/// file's directory), else "pws-statistics.sqlite" beside the config file,
+/// else $XDG_DATA_HOME/pws/pws-statistics.sqlite (~/.local/share/pws/...).
+std::filesystem::path statistics_database_path(const Config& config);
+
+/// "90s", "15m", "24h", "60d", "2w" -> seconds. A positive integer and one
+/// unit are required; anything else is Errc::InvalidConfig naming the text.
+Result<std::int64_t> parse_duration(std::string_view text);
 
 /// Adds `app` to `config`, refusing a duplicate id or key.
 Status add_app(Config& config, channels::App app);

@@ -70,4 +70,22 @@ Result<std::optional<fs::path>> find_config(const std::optional<fs::path>& expli
   return std::optional<fs::path>();
 }
 
+fs::path statistics_database_path(const Config& config) {
+  const std::string_view default_name = "pws-statistics.sqlite";
+  fs::path base;
+  if (!config.source.empty()) {
+    std::error_code ec;
+    const fs::path absolute = fs::absolute(config.source, ec);
+    base = (ec ? config.source : absolute).parent_path();
+  } else {
+    // No file (PUSHER_APP_* only): the XDG data directory.
+    const std::string xdg = env("XDG_DATA_HOME");
+    base = !xdg.empty() && fs::path(xdg).is_absolute() ? fs::path(xdg) / "pws"
+                                                       : fs::path(home_directory()) / ".local" / "share" / "pws";
+  }
+  if (config.statistics.database.empty()) return base / default_name;
+  const fs::path configured(config.statistics.database);
+  return configured.is_absolute() ? configured : base / configured;
+}
+
 }  // namespace pws::registry

@@ -26,6 +26,16 @@
 //   key = "key.pem"                #   (resolved by load_config)
 //   passphrase = "..."             # optional
 //
+//   [statistics]
+//   enabled = true                 # server-wide; apps also have enable_statistics
+//   interval_in_seconds = 60       # 1..86400
+//   database = "stats.sqlite"      # default: pws-statistics.sqlite beside this file
+//   retention = "60d"              # default for `pws stats clean --older-than`
+//
+//   [metrics]
+//   enabled = true                 # GET /metrics (Prometheus text)
+//   token = ""                     # bearer token for non-loopback scrapers
+//
 //   [limits]                       # defaults for every app's AppLimits fields
 //   max_client_events_per_sec = 10
 //
@@ -166,6 +176,32 @@ void read_server(TableReader& reader, ServerConfig& server) {
     TableReader tls_reader(*tls, reader.field("tls"), reader.diagnostics());
     read_tls(tls_reader, server.tls);
   }
+  reader.report_unknown_keys();
+}
+
+// ---- [statistics], [metrics] ----
+
+void read_statistics(TableReader& reader, StatisticsConfig& statistics) {
+  reader.read("enabled", statistics.enabled);
+  reader.read("interval_in_seconds", statistics.interval_in_seconds, IntRange{1, 86400});
+  if (reader.read("database", statistics.database) && statistics.database.empty())
+    reader.diagnostics().add(*reader.get("database"), reader.field("database"),
+                             "must not be empty (leave it out for the default)");
+  std::string retention;
+  if (reader.read("retention", retention)) {
+    if (auto seconds = parse_duration(retention)) {
+      statistics.retention_seconds = *seconds;
+      statistics.retention = std::move(retention);
+    } else {
+      reader.diagnostics().add(*reader.get("retention"), reader.field("retention"), seconds.error().message);
+    }
+  }
+  reader.report_unknown_keys();
+}
+
+void read_metrics(TableReader& reader, MetricsConfig& metrics) {
+  reader.read("enabled", metrics.enabled);
+  reader.read("token", metrics.token);
   reader.report_unknown_keys();
 }
 
@@ -328,6 +364,15 @@ Result<Config> parse_config(std::string_view toml_text, const std::string& sourc
   if (const toml::table* server = reader.read_table("server")) {
     TableReader server_reader(*server, "server", diagnostics);
     read_server(server_reader, config.server);
+  }
+
+  if (const toml::table* statistics = reader.read_table("statistics")) {
+    TableReader statistics_reader(*statistics, "statistics", diagnostics);
+    read_statistics(statistics_reader, config.statistics);
+  }
+  if (const toml::table* metrics = reader.read_table("metrics")) {
+    TableReader metrics_reader(*metrics, "metrics", diagnostics);
+    read_metrics(metrics_reader, config.metrics);
   }
 
   // [limits] first: it is the base every app's limits start from.

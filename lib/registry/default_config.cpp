@@ -165,7 +165,35 @@ void write_app(Writer& w, const App& app) {
   write_limits(w, app.limits);
 }
 
+void write_statistics(Writer& w) {
+  const StatisticsConfig d;
+  w.text(
+      "\n"
+      "# Per-app snapshots (peak connections, WebSocket and API messages) for\n"
+      "# `pws stats show`; prune them with `pws stats clean` from cron.\n"
+      "[statistics]\n");
+  w.setting("enabled", d.enabled, d.enabled);
+  w.setting("interval_in_seconds", d.interval_in_seconds, d.interval_in_seconds, "one snapshot per app");
+  w.setting("database", std::string("pws-statistics.sqlite"), std::string("pws-statistics.sqlite"),
+            "relative to this file");
+  w.setting("retention", d.retention, d.retention, "default of `pws stats clean`");
+  w.text(
+      "\n"
+      "# GET /metrics in Prometheus text format: open to loopback; other\n"
+      "# addresses need `Authorization: Bearer <token>`.\n"
+      "[metrics]\n");
+  const MetricsConfig m;
+  w.setting("enabled", m.enabled, m.enabled);
+  w.setting("token", m.token, m.token, "\"\" = loopback only");
+}
+
 }  // namespace
+
+std::string render_app_block(const App& app) {
+  Writer w;
+  write_app(w, app);
+  return w.str();
+}
 
 App generate_app(const std::string& name) {
   App app;
@@ -188,6 +216,7 @@ std::string render_default_config(const App& app) {
       "# This file holds app secrets: keep it private (mode 0600).\n"
       "\n");
   write_server(w);
+  write_statistics(w);
   w.text(
       "\n"
       "# One [[apps]] entry per application. Clients connect with the key;\n"

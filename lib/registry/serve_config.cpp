@@ -26,6 +26,19 @@ std::string first_start_instructions(const channels::App& app, const ServerConfi
   return out.str();
 }
 
+Result<Config> reload_serve_config(const std::filesystem::path& path) {
+  auto config = load_config(path);
+  if (!config) return config;
+  auto env_app = app_from_environment();
+  if (!env_app) return env_app.error();
+  if (*env_app) {
+    if (auto added = add_app(*config, **env_app); !added)
+      return make_error(Errc::InvalidConfig,
+                        "the app from PUSHER_APP_ID/KEY/SECRET clashes with the config: " + added.error().message);
+  }
+  return config;
+}
+
 Result<ServeConfig> load_serve_config(const std::optional<std::filesystem::path>& explicit_path,
                                       const ServeOverrides& overrides, std::ostream& out) {
   auto found = find_config(explicit_path);

@@ -33,6 +33,12 @@ struct ServeConfig {
 Result<ServeConfig> load_serve_config(const std::optional<std::filesystem::path>& explicit_path,
                                       const ServeOverrides& overrides, std::ostream& out);
 
+/// What `pws serve` runs with after the registry file changed on disk:
+/// `path` loaded again plus the PUSHER_APP_* app, as load_serve_config does
+/// (the command-line overrides apply to [server] only, which a reload does
+/// not change). Errors leave the running config in place.
+Result<Config> reload_serve_config(const std::filesystem::path& path);
+
 /// The generated credentials with a pusher-js snippet and a Laravel .env
 /// block, for the port the server actually listens on.
 std::string first_start_instructions(const channels::App& app, const ServerConfig& server, int port);

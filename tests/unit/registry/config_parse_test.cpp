@@ -238,8 +238,8 @@ TEST_CASE("an unknown key is an error naming file, line and field", "[registry]"
     CHECK(parse_error("[limits]\nmax_watchers = 1\n") == "pws.toml:2: limits.max_watchers: unknown key");
   }
   SECTION("a table not known yet") {
-    CHECK(parse_error("[server]\nport = 1\n\n[statistics]\nenabled = true\n") ==
-          "pws.toml:4: statistics: unknown key");
+    CHECK(parse_error("[server]\nport = 1\n\n[cluster]\nenabled = true\n") ==
+          "pws.toml:4: cluster: unknown key");
   }
   SECTION("at the top level") {
     CHECK(parse_error("port = 6001\n") == "pws.toml:1: port: unknown key");
