@@ -212,8 +212,9 @@ bool Hub::open(ConnectionId id, const OpenRequest& request) {
   connections_.emplace(id, std::move(conn));
 
   state.counters.connections++;
+  state.counters.connections_opened++;
   state.counters.peak_connections = std::max(state.counters.peak_connections, state.counters.connections);
-  outbox_.send(id, protocol::encode_connection_established(c.socket_id, settings_.activity_timeout_s));
+  send(c, protocol::encode_connection_established(c.socket_id, settings_.activity_timeout_s));
   notify(observers_, [&](Observer& o) { o.on_connected(*state.app, c.socket_id, request.origin); });
   return true;
 }
@@ -231,6 +232,7 @@ void Hub::receive(ConnectionId id, std::string_view text) {
   c->last_seen_ms = clock_.monotonic_ms();
   c->ping_sent_ms = 0;
   c->app->counters.websocket_messages_in++;
+  c->app->counters.bytes_in += text.size();
 
   auto parsed = protocol::parse_client_frame(text);
   if (!parsed) {
@@ -241,7 +243,7 @@ void Hub::receive(ConnectionId id, std::string_view text) {
       [&](auto& event) {
         using T = std::decay_t<decltype(event)>;
         if constexpr (std::is_same_v<T, protocol::Ping>) {
-          outbox_.send(c->id, pong_frame_);
+          send(*c, pong_frame_);
         } else if constexpr (std::is_same_v<T, protocol::Pong> || std::is_same_v<T, protocol::Ignored>) {
           // A pong only proves liveness (done above); unknown events are ignored (1.9).
         } else {
@@ -293,7 +295,7 @@ void Hub::close_all(Errc reason) {
 
 void Hub::send_error(Connection& c, Errc e, std::string_view message) {
   const ErrcInfo& row = info(e);
-  outbox_.send(c.id, protocol::encode_error(e, message));
+  send(c, protocol::encode_error(e, message));
   notify(observers_, [&](Observer& o) { o.on_client_error(c.app->app.get(), c.socket_id, row.code, message); });
 }
 
@@ -361,7 +363,7 @@ std::string info_json(const json::object& o, std::string_view key) {
 }  // namespace
 
 void Hub::fail_subscription(Connection& c, std::string_view channel, Errc e, std::string_view message) {
-  outbox_.send(c.id, protocol::encode_subscription_error(channel, e, message));
+  send(c, protocol::encode_subscription_error(channel, e, message));
   notify(observers_, [&](Observer& o) {
     o.on_client_error(c.app->app.get(), c.socket_id, info(e).subscription_status, message);
   });
@@ -388,7 +390,7 @@ void Hub::handle(Connection& c, protocol::Subscribe& sub) {
       fail_subscription(c, sub.channel, Errc::AuthError, "Not signed in as the user of this channel");
       return;
     }
-    outbox_.send(c.id, protocol::encode_subscription_succeeded(sub.channel));
+    send(c, protocol::encode_subscription_succeeded(sub.channel));
     return;
   }
 
@@ -415,7 +417,7 @@ void Hub::handle(Connection& c, protocol::Subscribe& sub) {
 
   if (Subscription* existing = c.find_subscription(sub.channel)) {
     // Idempotent: acknowledge again, change nothing (2.3 step 5).
-    outbox_.send(c.id, subscription_ack(*existing->channel));
+    send(c, subscription_ack(*existing->channel));
     return;
   }
 
@@ -494,7 +496,7 @@ void Hub::handle(Connection& c, protocol::Subscribe& sub) {
       member_joined = true;
     }
   }
-  outbox_.send(c.id, subscription_ack(ch));
+  send(c, subscription_ack(ch));
 
   if (occupied_now) notify(observers_, [&](Observer& o) { o.on_channel_occupied(app, ch.name); });
   if (member_joined) {
@@ -628,7 +630,7 @@ void Hub::handle(Connection& c, const protocol::Signin& signin) {
   }
   c.user_info_json = info_json(data.get_object(), "user_info");
   c.authorized = true;
-  outbox_.send(c.id, protocol::encode_signin_success(signin.user_data));
+  send(c, protocol::encode_signin_success(signin.user_data));
 }
 
 void Hub::handle(Connection& c, const protocol::ClientTrigger& trigger) {
@@ -666,14 +668,18 @@ void Hub::handle(Connection& c, const protocol::ClientTrigger& trigger) {
   });
 }
 
+void Hub::send(Connection& c, const Frame& frame) {
+  outbox_.send(c.id, frame);
+  AppCounters& counters = c.app->counters;
+  counters.messages_out++;
+  counters.bytes_out += frame.size();
+}
+
 void Hub::broadcast(Channel& channel, const Frame& frame, const Connection* except) {
-  std::uint64_t sent = 0;
   for (Connection* s : channel.subscribers) {
     if (s == except) continue;
-    outbox_.send(s->id, frame);
-    ++sent;
+    send(*s, frame);
   }
-  if (!channel.subscribers.empty()) channel.subscribers.front()->app->counters.messages_out += sent;
 }
 
 // ---- HTTP API side ----
@@ -692,8 +698,7 @@ void Hub::publish(const App& app, const PublishRequest& request) {
         const Frame frame = protocol::encode_channel_event(request.name, request.data, name);
         for (Connection* c : it->second) {
           if (c == except) continue;
-          outbox_.send(c->id, frame);
-          state.counters.messages_out++;
+          send(*c, frame);
         }
       }
     } else if (auto it = state.channels.find(name); it != state.channels.end()) {
@@ -751,7 +756,11 @@ void Hub::terminate_user_connections(const App& app, std::string_view user_id) {
 
 AppCounters Hub::counters(std::string_view app_id) const {
   auto it = app_states_.find(std::string(app_id));
-  return it == app_states_.end() ? AppCounters{} : it->second->counters;
+  if (it == app_states_.end()) return AppCounters{};
+  AppCounters counters = it->second->counters;
+  counters.channels = it->second->channels.size();
+  for (const auto& [name, channel] : it->second->channels) counters.subscriptions += channel->subscribers.size();
+  return counters;
 }
 
 std::int64_t Hub::take_peak_connections(std::string_view app_id) {

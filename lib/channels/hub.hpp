@@ -49,7 +49,13 @@ struct AppCounters {
   std::int64_t peak_connections = 0;  ///< since take_peak_connections()
   std::uint64_t websocket_messages_in = 0;
   std::uint64_t api_messages = 0;
-  std::uint64_t messages_out = 0;
+  std::uint64_t messages_out = 0;    ///< every frame queued to a client
+  std::uint64_t bytes_in = 0;        ///< WebSocket message payload bytes received
+  std::uint64_t bytes_out = 0;       ///< payload bytes queued to clients
+  std::uint64_t connections_opened = 0;
+  // Gauges, computed by counters():
+  std::size_t channels = 0;       ///< occupied channels
+  std::size_t subscriptions = 0;  ///< channel subscriptions over all connections
 };
 
 /// What GET /channels/{name} and trigger `info` report.
@@ -157,6 +163,8 @@ class Hub {
   protocol::Frame subscription_ack(const Channel& channel) const;
   void unsubscribe(Connection& c, std::size_t subscription_index);
   void remove_connection(Connection& c);
+  /// Queues `frame` to `c` and counts it.
+  void send(Connection& c, const protocol::Frame& frame);
   void broadcast(Channel& channel, const protocol::Frame& frame, const Connection* except);
   void send_subscription_count(AppState& state, Channel& channel);
   void broadcast_subscription_count(Channel& channel, std::int64_t now);

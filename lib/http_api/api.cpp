@@ -7,6 +7,7 @@
 #include <exception>
 #include <optional>
 
+#include "crypto/crypto.hpp"
 #include "http_api/authenticate.hpp"
 #include "http_api/route.hpp"
 #include "http_api/routes.hpp"
@@ -31,6 +32,31 @@ Api::Api(channels::Hub& hub, const channels::Clock& clock, ApiSettings settings)
 }
 
 Response Api::handle(const Request& request) {
+  std::string app_id;
+  Response response = dispatch(request, app_id);
+  if (!app_id.empty()) ++http_counts_[{app_id, response.status}];
+  return response;
+}
+
+Response Api::metrics(const Request& request) {
+  if (!settings_.metrics_enabled) return error_response(404, "Not found");
+  const std::string expected = "Bearer " + settings_.metrics_token;
+  const bool token_ok = !settings_.metrics_token.empty() && request.authorization.size() == expected.size() &&
+                        crypto::constant_time_equal(request.authorization, expected);
+  if (!request.from_loopback && !token_ok)
+    return error_response(403, settings_.metrics_token.empty()
+                                   ? "/metrics is open to loopback clients only; set [metrics] token to scrape it "
+                                     "from elsewhere"
+                                   : "/metrics needs the header Authorization: Bearer <[metrics] token>");
+  std::optional<stats::WriterFigures> statistics;
+  if (statistics_ && statistics_->enabled()) statistics = statistics_->writer_figures();
+  Response response;
+  response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  response.body = render_metrics(MetricsInput{hub_, http_counts_, read_process_figures(), statistics, settings_.version});
+  return response;
+}
+
+Response Api::dispatch(const Request& request, std::string& counted_app_id) {
   // Boost.JSON and the standard library may still throw (bad_alloc); this is
   // the module's edge, so nothing escapes towards the lws callback.
   try {
@@ -63,6 +89,8 @@ Response Api::handle(const Request& request) {
         return text_response(200, "OK");
       case RouteKind::Ready:
         return draining_ ? text_response(503, "Draining") : text_response(200, "OK");
+      case RouteKind::Metrics:
+        return metrics(request);
       default:
         break;
     }
@@ -70,6 +98,7 @@ Response Api::handle(const Request& request) {
     // Hold the app by shared_ptr: a config reload may swap the directory.
     const auto app = hub_.apps().shared_by_id(route->app_id);
     if (!app) return error_response(404, "Unknown app id");
+    counted_app_id = app->id;
 
     auto params = parse_query(request.query);
     if (!params) return error_from(params.error());
@@ -81,7 +110,7 @@ Response Api::handle(const Request& request) {
       return error_from(auth.error());
     if (!app->enabled) return error_response(403, info(Errc::AppDisabled).message);
 
-    const RouteContext ctx{hub_, *app, request, *route, *params};
+    const RouteContext ctx{hub_, *app, request, *route, *params, statistics_, clock_};
     switch (route->kind) {
       case RouteKind::Events:
         return handle_events(ctx);
@@ -95,6 +124,8 @@ Response Api::handle(const Request& request) {
         return handle_channel_users(ctx);
       case RouteKind::TerminateUserConnections:
         return handle_terminate_user_connections(ctx);
+      case RouteKind::Statistics:
+        return handle_statistics(ctx);
       default:
         PWS_ASSERT(false && "health routes are answered above");
         return error_response(500, info(Errc::Internal).message);

@@ -7,21 +7,33 @@
 
 #include "channels/clock.hpp"
 #include "channels/hub.hpp"
+#include "http_api/metrics.hpp"
 #include "http_api/request.hpp"
+#include "http_api/statistics_source.hpp"
 
 namespace pws::http_api {
 
 struct ApiSettings {
   std::string path_prefix;             ///< stripped before routing ("" = none)
   int auth_timestamp_tolerance = 600;  ///< seconds
+  bool metrics_enabled = true;         ///< GET /metrics
+  /// Bearer token for /metrics from non-loopback peers; "" = loopback only.
+  std::string metrics_token;
+  std::string version;                 ///< reported by pws_build_info
 };
 
 class Api {
  public:
   Api(channels::Hub& hub, const channels::Clock& clock, ApiSettings settings);
 
-  /// Handles GET /, /up, /ready and everything under /apps/{id}/.
+  /// Handles GET /, /up, /ready, /metrics and everything under /apps/{id}/.
   Response handle(const Request& request);
+
+  /// Where GET /apps/{id}/statistics and /metrics find the statistics;
+  /// null (the default) = statistics off. Must outlive the Api.
+  void set_statistics_source(StatisticsSource* source) noexcept { statistics_ = source; }
+
+  const HttpCounts& http_counts() const noexcept { return http_counts_; }
 
   /// While draining (graceful shutdown) /ready answers 503.
   void set_draining(bool draining) noexcept { draining_ = draining; }
@@ -31,6 +43,12 @@ class Api {
   const channels::Clock& clock_;
   ApiSettings settings_;
   bool draining_ = false;
+  StatisticsSource* statistics_ = nullptr;
+  HttpCounts http_counts_;
+
+  /// handle() without the counting; `app_id` is set once the app is known.
+  Response dispatch(const Request& request, std::string& app_id);
+  Response metrics(const Request& request);
 };
 
 }  // namespace pws::http_api

@@ -13,6 +13,8 @@ struct Request {
   std::string path;    ///< as received, without the query, still percent-encoded
   std::string query;   ///< raw query string without '?', still percent-encoded
   std::string body;
+  std::string authorization;   ///< the Authorization header ("" when absent)
+  bool from_loopback = false;  ///< the peer is 127.0.0.0/8 or ::1
 };
 
 struct Response {

@@ -42,6 +42,7 @@ std::optional<Route> match_route(std::string_view path) {
   if (s.empty()) return route(RouteKind::Root);
   if (s.size() == 1 && s[0] == "up") return route(RouteKind::Up);
   if (s.size() == 1 && s[0] == "ready") return route(RouteKind::Ready);
+  if (s.size() == 1 && s[0] == "metrics") return route(RouteKind::Metrics);
   if (s.size() < 3 || s[0] != "apps") return std::nullopt;
 
   Route r;
@@ -59,6 +60,8 @@ std::optional<Route> match_route(std::string_view path) {
   } else if (resource == "channels" && s.size() == 5 && s[4] == "users") {
     r.kind = RouteKind::ChannelUsers;
     r.channel = std::move(s[3]);
+  } else if (s.size() == 3 && resource == "statistics") {
+    r.kind = RouteKind::Statistics;
   } else if (resource == "users" && s.size() == 5 && s[4] == "terminate_connections") {
     r.kind = RouteKind::TerminateUserConnections;
     r.user_id = std::move(s[3]);

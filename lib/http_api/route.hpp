@@ -19,6 +19,8 @@ enum class RouteKind : unsigned char {
   Channel,                   ///< GET /apps/{id}/channels/{name}
   ChannelUsers,              ///< GET /apps/{id}/channels/{name}/users
   TerminateUserConnections,  ///< POST /apps/{id}/users/{user_id}/terminate_connections
+  Statistics,                ///< GET /apps/{id}/statistics (pws: snapshots + current figures)
+  Metrics,                   ///< GET /metrics (Prometheus text; not signed, see Api)
 };
 
 /// A matched route with its percent-decoded path segments.

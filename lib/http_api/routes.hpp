@@ -12,6 +12,7 @@
 #include "http_api/request.hpp"
 #include "http_api/route.hpp"
 #include "http_api/signing.hpp"
+#include "http_api/statistics_source.hpp"
 
 namespace pws::http_api {
 
@@ -22,6 +23,8 @@ struct RouteContext {
   const Request& request;
   const Route& route;
   const std::vector<QueryParam>& params;  ///< decoded query
+  StatisticsSource* statistics;           ///< null = statistics off
+  const channels::Clock& clock;
 };
 
 // routes_events.cpp
@@ -33,6 +36,8 @@ Response handle_channel(const RouteContext& ctx);
 Response handle_channel_users(const RouteContext& ctx);
 // routes_users.cpp
 Response handle_terminate_user_connections(const RouteContext& ctx);
+// routes_statistics.cpp
+Response handle_statistics(const RouteContext& ctx);
 
 /// 200 with a JSON object body.
 inline Response json_ok(std::string body) {

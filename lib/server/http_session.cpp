@@ -99,6 +99,18 @@ int write_body(lws* wsi, HttpSession& s) {
   return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
+/// The peer is this machine, and no reverse proxy on this machine says the
+/// request came from elsewhere (a proxy would make every client look local).
+bool peer_is_loopback(lws* wsi) {
+  if (!request_header(wsi, WSI_TOKEN_X_FORWARDED_FOR).empty() ||
+      !request_header(wsi, WSI_TOKEN_HTTP_X_REAL_IP).empty())
+    return false;
+  char address[64] = {};
+  if (!lws_get_peer_simple(wsi, address, sizeof address)) return false;
+  const std::string_view peer(address);
+  return peer.starts_with("127.") || peer == "::1" || peer.starts_with("::ffff:127.");
+}
+
 http_api::Response body_too_large(const ServerImpl& server) {
   return http_api::error_response(
       413, "Request body larger than " + std::to_string(server.config.server.max_request_size_in_kb) + " KB");
@@ -125,6 +137,8 @@ int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, s
         s.request.method = method_of(wsi);
         s.request.path = std::string(static_cast<const char*>(in), len);
         s.request.query = query_string(wsi);
+        s.request.authorization = request_header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+        s.request.from_loopback = peer_is_loopback(wsi);
 
         const bool has_body = s.request.method == "POST" || s.request.method == "PUT" || s.request.method == "PATCH";
         if (has_body) {

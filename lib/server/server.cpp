@@ -12,6 +12,7 @@
 #include <cstring>
 #include <exception>
 
+#include "registry/serve_config.hpp"
 #include "server/server_impl.hpp"
 
 namespace pws::server {
@@ -20,12 +21,20 @@ namespace {
 
 constexpr int kSweepIntervalMs = 500;
 constexpr int kShutdownGraceMs = 3000;
+constexpr unsigned kSweepsPerConfigCheck = 2;  // the registry file is checked every second
+constexpr auto kStatisticsFlushDeadline = std::chrono::milliseconds(3000);
+
+std::int64_t unix_ms_now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 std::atomic<ServerImpl*> g_signal_target{nullptr};
 
-void on_signal(int) {
+void on_signal(int signal) {
   if (ServerImpl* s = g_signal_target.load()) {
-    s->stop_requested.store(true);
+    (signal == SIGHUP ? s->reload_requested : s->stop_requested).store(true);
     if (s->context) lws_cancel_service(s->context);
   }
 }
@@ -40,6 +49,8 @@ void on_sweep(lws_sorted_usec_list_t* sul) {
   // timer must be rescheduled whatever happened.
   try {
     server->hub->sweep();
+    if (server->config_watch && ++server->sweeps % kSweepsPerConfigCheck == 0 && server->config_watch->changed())
+      server->reload_registry("changed on disk");
   } catch (const std::exception& e) {
     std::fprintf(stderr, "pws: error: sweep failed: %s\n", e.what());
   } catch (...) {
@@ -47,6 +58,19 @@ void on_sweep(lws_sorted_usec_list_t* sul) {
   }
   lws_sul_schedule(server->context, 0, &server->sweep_timer.sul, on_sweep,
                    static_cast<lws_usec_t>(kSweepIntervalMs) * LWS_US_PER_MS);
+}
+
+void on_statistics_timer(lws_sorted_usec_list_t* sul) {
+  ServerImpl* server = reinterpret_cast<StatisticsTimer*>(sul)->server;
+  try {
+    server->statistics->sample(unix_ms_now());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "pws: error: statistics sample failed: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "pws: error: statistics sample failed\n");
+  }
+  lws_sul_schedule(server->context, 0, &server->statistics_timer.sul, on_statistics_timer,
+                   static_cast<lws_usec_t>(server->statistics->interval_ms()) * LWS_US_PER_MS);
 }
 
 /// Production hosts raise the hard limit (systemd LimitNOFILE=); use all of
@@ -115,8 +139,19 @@ ServerImpl::ServerImpl(registry::Config c) : config(std::move(c)) {
   settings.max_connections = config.server.max_connections;
   hub = std::make_unique<channels::Hub>(outbox, clock, settings,
                                         std::make_shared<const channels::AppDirectory>(config.apps));
-  api = std::make_unique<http_api::Api>(
-      *hub, clock, http_api::ApiSettings{config.server.path_prefix, config.server.auth_timestamp_tolerance});
+  http_api::ApiSettings api_settings;
+  api_settings.path_prefix = config.server.path_prefix;
+  api_settings.auth_timestamp_tolerance = config.server.auth_timestamp_tolerance;
+  api_settings.metrics_enabled = config.metrics.enabled;
+  api_settings.metrics_token = config.metrics.token;
+  api_settings.version = PWS_VERSION;
+  api = std::make_unique<http_api::Api>(*hub, clock, std::move(api_settings));
+  if (config.statistics.enabled) {
+    statistics = std::make_unique<StatisticsRecorder>(*hub, config.statistics,
+                                                      registry::statistics_database_path(config));
+    api->set_statistics_source(statistics.get());
+  }
+  if (!config.source.empty()) config_watch = std::make_unique<ConfigWatch>(config.source);
   if (config.server.debug) {
     console_log = std::make_unique<ConsoleLog>(stdout);
     hub->add_observer(console_log.get());
@@ -133,6 +168,34 @@ void ServerImpl::destroy_context() {
     lws_context_destroy(context);
     context = nullptr;
   }
+}
+
+void ServerImpl::reload_registry(std::string_view why) {
+  if (config.source.empty()) {
+    std::fprintf(stderr, "pws: no config file to reload (apps come from PUSHER_APP_*)\n");
+    return;
+  }
+  auto loaded = registry::reload_serve_config(config.source);
+  if (!loaded) {
+    std::fprintf(stderr, "pws: error: cannot reload %s (%.*s): %s; still serving the previous apps\n",
+                 config.source.c_str(), static_cast<int>(why.size()), why.data(), loaded.error().message.c_str());
+    return;
+  }
+  std::size_t added = 0, removed = 0;
+  auto known = [](const std::vector<channels::App>& apps, const std::string& id) {
+    for (const auto& app : apps)
+      if (app.id == id) return true;
+    return false;
+  };
+  for (const auto& app : loaded->apps) added += known(config.apps, app.id) ? 0 : 1;
+  for (const auto& app : config.apps) removed += known(loaded->apps, app.id) ? 0 : 1;
+  hub->set_apps(std::make_shared<const channels::AppDirectory>(loaded->apps));
+  config.apps = std::move(loaded->apps);
+  // Listening sockets, TLS, statistics and metrics are set up once; only the
+  // app registry is live.
+  std::printf("pws: reloaded %s (%.*s): %zu apps, %zu added, %zu removed\n", config.source.c_str(),
+              static_cast<int>(why.size()), why.data(), config.apps.size(), added, removed);
+  std::fflush(stdout);
 }
 
 void ServerImpl::begin_drain() {
@@ -208,6 +271,11 @@ Status Server::start() {
   s.sweep_timer.server = &s;
   lws_sul_schedule(s.context, 0, &s.sweep_timer.sul, on_sweep,
                    static_cast<lws_usec_t>(kSweepIntervalMs) * LWS_US_PER_MS);
+  if (s.statistics) {
+    s.statistics_timer.server = &s;
+    lws_sul_schedule(s.context, 0, &s.statistics_timer.sul, on_statistics_timer,
+                     static_cast<lws_usec_t>(s.statistics->interval_ms()) * LWS_US_PER_MS);
+  }
   return Ok{};
 }
 
@@ -222,6 +290,7 @@ int Server::run() {
   sigemptyset(&action.sa_mask);
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGHUP, &action, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
   const std::string host = s.config.server.host.empty() ? "0.0.0.0" : s.config.server.host;
@@ -229,11 +298,15 @@ int Server::run() {
   std::fflush(stdout);
 
   while (lws_service(s.context, 0) >= 0) {
+    if (s.reload_requested.exchange(false) && !s.draining) s.reload_registry("SIGHUP");
     if (s.stop_requested.load() && !s.draining) s.begin_drain();
     if (s.draining && (s.live_sessions == 0 || s.clock.monotonic_ms() >= s.drain_deadline_ms)) break;
   }
   lws_sul_cancel(&s.sweep_timer.sul);
+  if (s.statistics) lws_sul_cancel(&s.statistics_timer.sul);
   s.destroy_context();
+  // The interval in progress is written too: a graceful stop loses nothing.
+  if (s.statistics) s.statistics->finish(unix_ms_now(), kStatisticsFlushDeadline);
   g_signal_target.store(nullptr);
   return 0;
 }

@@ -14,9 +14,11 @@
 #include "channels/hub.hpp"
 #include "http_api/api.hpp"
 #include "registry/config.hpp"
+#include "server/config_watch.hpp"
 #include "server/console_log.hpp"
 #include "server/out_queue.hpp"
 #include "server/server.hpp"
+#include "server/statistics_recorder.hpp"
 
 namespace pws::server {
 
@@ -82,6 +84,11 @@ struct SweepTimer {
   ServerImpl* server;
 };
 
+struct StatisticsTimer {
+  lws_sorted_usec_list_t sul;  // must stay first: the callback casts back
+  ServerImpl* server;
+};
+
 struct ServerImpl {
   explicit ServerImpl(registry::Config c);
   ~ServerImpl();
@@ -92,6 +99,8 @@ struct ServerImpl {
   std::unique_ptr<channels::Hub> hub;
   std::unique_ptr<http_api::Api> api;
   std::unique_ptr<ConsoleLog> console_log;
+  std::unique_ptr<StatisticsRecorder> statistics;  // null when [statistics] enabled = false
+  std::unique_ptr<ConfigWatch> config_watch;       // null when there is no config file
   std::map<std::string, std::shared_ptr<WebSocketHandler>> routes;
 
   std::string listen_address;  // what lws binds; "" = every interface
@@ -99,8 +108,11 @@ struct ServerImpl {
   lws_vhost* vhost = nullptr;
   int port = 0;
   SweepTimer sweep_timer{};
+  StatisticsTimer statistics_timer{};
+  unsigned sweeps = 0;
 
   std::atomic<bool> stop_requested{false};
+  std::atomic<bool> reload_requested{false};  // SIGHUP
   bool draining = false;
   std::int64_t drain_deadline_ms = 0;
   std::size_t live_sessions = 0;
@@ -120,6 +132,9 @@ struct ServerImpl {
   }
 
   void begin_drain();
+  /// Loads the registry file again and swaps in its apps (SIGHUP or a
+  /// change on disk); a broken file is reported and the running apps kept.
+  void reload_registry(std::string_view why);
   void destroy_context();
 };
 

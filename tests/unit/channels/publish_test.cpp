@@ -18,12 +18,15 @@ TEST_CASE_METHOD(HubFixture, "a published event reaches every subscriber with th
   subscribe(a, "orders");
   subscribe(b, "orders");
   outbox.clear();
+  // Every frame queued counts (connection_established and acks above too).
+  const AppCounters before = hub.counters(kAppId);
   hub.publish(app(), PublishRequest{"order-shipped", R"({"id":42})", {"orders"}, {}});
   const std::string expected = R"({"event":"order-shipped","data":"{\"id\":42}","channel":"orders"})";
   CHECK(outbox.payloads_to(a) == std::vector<std::string>{expected});
   CHECK(outbox.payloads_to(b) == std::vector<std::string>{expected});
   CHECK(outbox.sends_to(c) == 0);
-  CHECK(hub.counters(kAppId).messages_out == 2);
+  CHECK(hub.counters(kAppId).messages_out - before.messages_out == 2);
+  CHECK(hub.counters(kAppId).bytes_out - before.bytes_out == 2 * expected.size());
 }
 
 TEST_CASE_METHOD(HubFixture, "all recipients of a channel share one encoded Frame", "[channels][publish]") {
@@ -56,10 +59,11 @@ TEST_CASE_METHOD(HubFixture, "the connection named by socket_id is excluded (2.8
   subscribe(b, "orders");
   subscribe(a, "news");
   outbox.clear();
+  const std::uint64_t sent_before = hub.counters(kAppId).messages_out;
   hub.publish(app(), PublishRequest{"e", "{}", {"orders", "news"}, sid(a)});
   CHECK(outbox.sends_to(a) == 0);
   CHECK(outbox.sends_to(b) == 1);
-  CHECK(hub.counters(kAppId).messages_out == 1);
+  CHECK(hub.counters(kAppId).messages_out - sent_before == 1);
 
   SECTION("an unknown socket_id excludes nobody") {
     outbox.clear();
