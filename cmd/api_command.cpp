@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "protocol/channel_name.hpp"
 #include "registry/config.hpp"
 
 namespace pws::cmd {
@@ -67,7 +68,16 @@ void add_api_options(CLI::App& command, ApiOptions& options) {
   command.add_option("--app", options.app, "The app to act for, by id or name (default: the only app)")
       ->option_text("ID|NAME");
   command.add_option("--timeout", options.timeout_seconds, "Seconds to wait for the server (default 10)")
-      ->check(CLI::Range(0.001, 86400.0))
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            // Not CLI::Range: it lets "nan" through.
+            char* end = nullptr;
+            const double seconds = std::strtod(text.c_str(), &end);
+            if (end == text.c_str() || *end != '\0' || !(seconds >= 0.001 && seconds <= 86400.0))
+              return "must be a number of seconds from 0.001 to 86400, not \"" + text + "\"";
+            return {};
+          },
+          ""))
       ->option_text("SECS");
   command.add_flag("-k,--insecure", options.insecure, "Do not verify the server's TLS certificate");
 }
@@ -75,34 +85,18 @@ void add_api_options(CLI::App& command, ApiOptions& options) {
 std::optional<ApiSession> ApiSession::open(const GlobalOptions& global, const ApiOptions& options, int& exit_code) {
   // A named config that does not exist is a bad value (2); one that does not
   // parse is a failure (1), as for every other command.
-  auto found = registry::find_config(global.explicit_config());
-  if (!found) {
-    print_error(found.error().message, "pass an existing file with --config, or leave it out to use the default");
-    exit_code = kExitUsage;
-    return std::nullopt;
-  }
-  registry::Config config;
-  if (*found) {
-    auto loaded = registry::load_config(**found);
-    if (!loaded) {
-      print_error(loaded.error().message);
-      exit_code = kExitFailure;
-      return std::nullopt;
-    }
-    config = std::move(*loaded);
-  }
-  print_verbose(global, config.source.empty() ? std::string("no config file found")
-                                              : "config file " + config.source.string());
+  const auto config = load_cli_config(global, exit_code);
+  if (!config) return std::nullopt;
 
-  auto url = client::server_url(options.url, config);
+  auto url = client::server_url(options.url, *config);
   if (!url) {
     print_error(url.error().message);
     exit_code = kExitUsage;
     return std::nullopt;
   }
-  auto credentials = client::resolve_credentials(options.app, config);
+  auto credentials = client::resolve_credentials(options.app, *config);
   if (!credentials) {
-    const std::string known = client::describe_apps(config);
+    const std::string known = client::describe_apps(*config);
     std::string hint;
     const bool env_partly_set = std::getenv("PUSHER_APP_ID") != nullptr || std::getenv("PUSHER_APP_KEY") != nullptr ||
                                 std::getenv("PUSHER_APP_SECRET") != nullptr;
@@ -110,7 +104,7 @@ std::optional<ApiSession> ApiSession::open(const GlobalOptions& global, const Ap
       hint = "set PUSHER_APP_ID, PUSHER_APP_KEY and PUSHER_APP_SECRET together, or unset them to use the config's app";
     else if (options.app)
       hint = known.empty() ? "add an app with `pws apps add --name NAME`" : "pass --app with one of: " + known;
-    else if (config.apps.size() > 1)
+    else if (config->apps.size() > 1)
       hint = "pass --app with one of: " + known;
     else
       hint = "add an app with `pws apps add --name NAME`, point --config at the server's pws.toml, or set "
@@ -232,11 +226,36 @@ std::optional<boost::json::object> parse_json_body(const client::HttpResponse& r
   return std::move(value.get_object());
 }
 
+std::optional<boost::json::object> answer_for_humans(const GlobalOptions& global,
+                                                     const std::optional<client::HttpResponse>& response,
+                                                     int& exit_code, bool parse) {
+  if (!response) return std::nullopt;
+  if (global.json) {
+    print_json_body(*response);
+    return std::nullopt;
+  }
+  boost::json::object body;
+  if (parse) {
+    auto parsed = parse_json_body(*response, exit_code);
+    if (!parsed) return std::nullopt;
+    body = std::move(*parsed);
+  }
+  if (global.quiet) return std::nullopt;
+  return body;
+}
+
 void print_json_body(const client::HttpResponse& response) {
   std::string body = response.body;
   while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.pop_back();
   body.push_back('\n');
   std::fwrite(body.data(), 1, body.size(), stdout);
+}
+
+std::string channel_name_problem(std::string_view name) {
+  if (name.empty()) return "the channel name is empty";
+  if (protocol::check_channel_name(name, std::string_view::npos).valid) return {};
+  return "invalid channel name \"" + one_line(name, 80) +
+         "\": channel names use only A-Z a-z 0-9 and _ - = @ , . ; (or are #server-to-user-ID)";
 }
 
 std::vector<std::string> split_attributes(std::string_view attributes) {

@@ -61,8 +61,22 @@ std::string server_error_text(const client::HttpResponse& response);
 /// exit_code (1) when it is not.
 std::optional<boost::json::object> parse_json_body(const client::HttpResponse& response, int& exit_code);
 
+/// The output stage of a command that shows a server answer; `response` is
+/// what ApiSession::get/post returned. nullopt when the command is done,
+/// `exit_code` saying how: the request failed (reported already), --json
+/// (the body printed unchanged), --quiet, or, when `parse`, a body that is
+/// not a JSON object (reported, 1). Otherwise the body for the human output
+/// (an empty object when not `parse`).
+std::optional<boost::json::object> answer_for_humans(const GlobalOptions& global,
+                                                     const std::optional<client::HttpResponse>& response,
+                                                     int& exit_code, bool parse = true);
+
 /// Prints a response body as the --json output (one document, newline-terminated).
 void print_json_body(const client::HttpResponse& response);
+
+/// Why `name` cannot be a channel name (empty, or a character the protocol
+/// does not allow); empty when it can. Checked before anything is sent.
+std::string channel_name_problem(std::string_view name);
 
 /// "user_count,subscription_count" -> {"user_count","subscription_count"}:
 /// split on commas, blanks trimmed, empty items dropped.

@@ -158,11 +158,6 @@ std::string check_value(std::string_view option, std::string_view value, bool in
 
 // ---- Registry file ----
 
-/// The file to read: --config / $PWS_CONFIG / discovered; nullopt when none exists.
-Result<std::optional<fs::path>> existing_registry(const GlobalOptions& global) {
-  return registry::find_config(global.explicit_config());
-}
-
 /// The app `query` names: an id first, then a name. Sets `status` to
 /// kExitFailure (unknown) or kExitUsage (a name shared by several apps).
 Result<App> find_app(const std::vector<App>& apps, const std::string& query, const std::string& file, int& status) {
@@ -217,12 +212,10 @@ int run_add(const GlobalOptions& global, const AddOptions& options) {
   } else if (const char* from_env = std::getenv("PWS_CONFIG"); from_env && *from_env) {
     path = from_env;
   } else {
-    auto found = existing_registry(global);
-    if (!found) {
-      print_error(found.error().message);
-      return kExitFailure;
-    }
-    path = *found ? **found : registry::user_config_path();
+    int status = kExitOk;
+    const auto found = find_cli_config(global, status);
+    if (!found) return status;
+    path = found->empty() ? registry::user_config_path() : *found;
   }
   print_verbose(global, "editing " + path.string());
 
@@ -235,8 +228,8 @@ int run_add(const GlobalOptions& global, const AddOptions& options) {
   }
   const std::string file = edited->path.string();
 
-  if (global.quiet) return kExitOk;
-  if (edited->created) {
+  // --json and --env output is printed even with --quiet: it was asked for.
+  if (edited->created && !global.quiet) {
     const std::string note = "no config file found; created " + file + " (mode 0600)";
     // stdout stays machine-readable with --json / --env.
     if (global.json || options.env)
@@ -248,7 +241,7 @@ int run_add(const GlobalOptions& global, const AddOptions& options) {
     print_json(app_json(app, true));
   } else if (options.env) {
     print_env(app);
-  } else {
+  } else if (!global.quiet) {
     std::printf("added app \"%s\" to %s\n", app.name.c_str(), file.c_str());
     print_fields({{"id", app.id}, {"key", app.key}, {"secret", app.secret}, {"name", app.name}}, "  ");
   }
@@ -257,32 +250,18 @@ int run_add(const GlobalOptions& global, const AddOptions& options) {
 }
 
 int run_list(const GlobalOptions& global, const ListOptions& options) {
-  auto found = existing_registry(global);
-  if (!found) {
-    print_error(found.error().message);
-    return kExitFailure;
-  }
-  std::vector<App> apps;
-  if (*found) {
-    print_verbose(global, "reading " + (*found)->string());
-    auto config = registry::load_config(**found);
-    if (!config) {
-      print_error(config.error().message);
-      return kExitFailure;
-    }
-    apps = std::move(config->apps);
-  } else {
-    print_verbose(global, "no config file found");
-  }
+  int status = kExitOk;
+  auto config = load_cli_config(global, status);
+  if (!config) return status;
+  const std::vector<App>& apps = config->apps;
 
-  if (global.quiet) return kExitOk;
   if (global.json) {
     boost::json::array array;
     for (const App& app : apps) array.push_back(app_json(app, options.show_secrets));
     print_json(array);
     return kExitOk;
   }
-  if (apps.empty()) return kExitOk;
+  if (global.quiet || apps.empty()) return kExitOk;
   Table table({"ID", "NAME", "KEY", "SECRET", "ENABLED", "CLIENT_MESSAGES", "STATISTICS"});
   for (const App& app : apps)
     table.add_row({app.id, app.name, app.key, options.show_secrets ? app.secret : mask(app.secret),
@@ -297,34 +276,24 @@ int run_show(const GlobalOptions& global, const ShowOptions& options) {
     print_error("--json and --env cannot be combined");
     return kExitUsage;
   }
-  auto found = existing_registry(global);
-  if (!found) {
-    print_error(found.error().message);
-    return kExitFailure;
-  }
-  if (!*found) {
+  int status = kExitOk;
+  auto config = load_cli_config(global, status);
+  if (!config) return status;
+  if (config->source.empty()) {
     print_error("no config file found", "create one with `pws apps add --name NAME`, or name it with --config FILE");
     return kExitFailure;
   }
-  print_verbose(global, "reading " + (*found)->string());
-  auto config = registry::load_config(**found);
-  if (!config) {
-    print_error(config.error().message);
-    return kExitFailure;
-  }
-  int status = kExitOk;
-  auto app = find_app(config->apps, options.app, (*found)->string(), status);
+  auto app = find_app(config->apps, options.app, config->source.string(), status);
   if (!app) {
     print_error(app.error().message);
     return status;
   }
 
-  if (global.quiet) return kExitOk;
   if (global.json) {
     print_json(app_json(*app, options.show_secrets));
   } else if (options.env) {
     print_env(*app);
-  } else {
+  } else if (!global.quiet) {
     std::string origins;
     for (const auto& origin : app->allowed_origins) origins += (origins.empty() ? "" : ", ") + origin;
     print_fields({
@@ -346,21 +315,19 @@ int run_show(const GlobalOptions& global, const ShowOptions& options) {
 }
 
 int run_remove(const GlobalOptions& global, const RemoveOptions& options) {
-  auto found = existing_registry(global);
-  if (!found) {
-    print_error(found.error().message);
-    return kExitFailure;
-  }
-  if (!*found) {
+  int status = kExitOk;
+  const auto found = find_cli_config(global, status);
+  if (!found) return status;
+  if (found->empty()) {
     print_error("no config file found", "name the file with --config FILE");
     return kExitFailure;
   }
-  const fs::path path = **found;
+  const fs::path path = *found;
   const std::string source = path.string();
   print_verbose(global, "editing " + source);
 
   // The app is looked up under the lock, in the text being edited.
-  int status = kExitFailure;
+  status = kExitFailure;
   std::optional<App> removed;
   auto edited = registry::edit_registry_file(path, [&](const std::string& text) -> Result<std::string> {
     auto config = registry::parse_config(text, source);
@@ -376,10 +343,9 @@ int run_remove(const GlobalOptions& global, const RemoveOptions& options) {
     return removed ? kExitFailure : status;
   }
 
-  if (global.quiet) return kExitOk;
   if (global.json)
     print_json(app_json(*removed, false));
-  else
+  else if (!global.quiet)
     std::printf("removed app %s (%s) from %s\n", removed->id.c_str(), removed->name.c_str(),
                 edited->path.string().c_str());
   std::fflush(stdout);
@@ -389,13 +355,11 @@ int run_remove(const GlobalOptions& global, const RemoveOptions& options) {
 }  // namespace
 
 void setup_apps(CLI::App& app, GlobalOptions& global, int& exit_code) {
-  CLI::App* apps = app.add_subcommand("apps", "Add, list, show and remove the apps of the registry (pws.toml)");
-  add_global_options(*apps, global);
+  CLI::App* apps = add_command(app, "apps", "Add, list, show and remove the apps of the registry (pws.toml)", global);
   apps->require_subcommand(1);
 
   auto add_options = std::make_shared<AddOptions>();
-  CLI::App* add = apps->add_subcommand("add", "Add an app with generated (or given) credentials");
-  add_global_options(*add, global);
+  CLI::App* add = add_command(*apps, "add", "Add an app with generated (or given) credentials", global);
   add->add_option("--name", add_options->name, "Name of the app")->required();
   add->add_option("--id", add_options->id, "App id (default: a random number)");
   add->add_option("--key", add_options->key, "App key (default: 20 random hex digits)");
@@ -406,22 +370,19 @@ void setup_apps(CLI::App& app, GlobalOptions& global, int& exit_code) {
   add->callback([&global, add_options, &exit_code] { exit_code = run_add(global, *add_options); });
 
   auto list_options = std::make_shared<ListOptions>();
-  CLI::App* list = apps->add_subcommand("list", "List the apps (secrets masked)");
-  add_global_options(*list, global);
+  CLI::App* list = add_command(*apps, "list", "List the apps (secrets masked)", global);
   list->add_flag("--show-secrets", list_options->show_secrets, "Show the secrets in clear");
   list->callback([&global, list_options, &exit_code] { exit_code = run_list(global, *list_options); });
 
   auto show_options = std::make_shared<ShowOptions>();
-  CLI::App* show = apps->add_subcommand("show", "Show one app");
-  add_global_options(*show, global);
+  CLI::App* show = add_command(*apps, "show", "Show one app", global);
   show->add_option("app", show_options->app, "App id or name")->required();
   show->add_flag("--show-secrets", show_options->show_secrets, "Show the secret in clear");
   show->add_flag("--env", show_options->env, "Print only PUSHER_APP_ID=, PUSHER_APP_KEY=, PUSHER_APP_SECRET= lines");
   show->callback([&global, show_options, &exit_code] { exit_code = run_show(global, *show_options); });
 
   auto remove_options = std::make_shared<RemoveOptions>();
-  CLI::App* remove = apps->add_subcommand("remove", "Remove one app from the registry");
-  add_global_options(*remove, global);
+  CLI::App* remove = add_command(*apps, "remove", "Remove one app from the registry", global);
   remove->add_option("app", remove_options->app, "App id or name")->required();
   remove->callback([&global, remove_options, &exit_code] { exit_code = run_remove(global, *remove_options); });
 }

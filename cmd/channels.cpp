@@ -27,15 +27,8 @@ int run_list(const GlobalOptions& global, const ChannelsOptions& options, const 
   if (options.prefix) params.push_back({"filter_by_prefix", *options.prefix});
   if (options.info) params.push_back({"info", *options.info});
   int exit_code = kExitOk;
-  const auto response = session.get("channels", std::move(params), exit_code);
-  if (!response) return exit_code;
-  if (global.json) {
-    print_json_body(*response);
-    return kExitOk;
-  }
-  const auto body = parse_json_body(*response, exit_code);
+  const auto body = answer_for_humans(global, session.get("channels", std::move(params), exit_code), exit_code);
   if (!body) return exit_code;
-  if (global.quiet) return kExitOk;
 
   const auto attributes = options.info ? split_attributes(*options.info) : std::vector<std::string>{};
   std::vector<std::string> header{"NAME"};
@@ -65,15 +58,9 @@ int run_one(const GlobalOptions& global, const ChannelsOptions& options, const A
   std::vector<http_api::QueryParam> params;
   if (options.info) params.push_back({"info", *options.info});
   int exit_code = kExitOk;
-  const auto response = session.get("channels/" + *options.name, std::move(params), exit_code);
-  if (!response) return exit_code;
-  if (global.json) {
-    print_json_body(*response);
-    return kExitOk;
-  }
-  const auto body = parse_json_body(*response, exit_code);
+  const auto body =
+      answer_for_humans(global, session.get("channels/" + *options.name, std::move(params), exit_code), exit_code);
   if (!body) return exit_code;
-  if (global.quiet) return kExitOk;
   for (const auto& [key, value] : *body)
     std::printf("%.*s: %s\n", static_cast<int>(key.size()), key.data(), cell_text(&value).c_str());
   return kExitOk;
@@ -83,8 +70,7 @@ int run_one(const GlobalOptions& global, const ChannelsOptions& options, const A
 
 void setup_channels(CLI::App& app, GlobalOptions& global, int& exit_code) {
   auto options = std::make_shared<ChannelsOptions>();
-  CLI::App* channels = app.add_subcommand("channels", "List an app's occupied channels, or show one channel");
-  add_global_options(*channels, global);
+  CLI::App* channels = add_command(app, "channels", "List an app's occupied channels, or show one channel", global);
   channels->footer(
       "Without NAME: a table NAME [USER_COUNT] [SUBSCRIPTION_COUNT] of the occupied channels\n"
       "(user_count needs --prefix presence-). With NAME: that channel's attributes.\n"
@@ -97,6 +83,13 @@ void setup_channels(CLI::App& app, GlobalOptions& global, int& exit_code) {
       ->option_text("ATTRS");
   add_api_options(*channels, options->api);
   channels->callback([&global, options, &exit_code] {
+    if (options->name) {
+      if (const auto problem = channel_name_problem(*options->name); !problem.empty()) {
+        print_error(problem, "pws channels NAME shows one channel; leave NAME out to list them all");
+        exit_code = kExitUsage;
+        return;
+      }
+    }
     const auto session = ApiSession::open(global, options->api, exit_code);
     if (!session) return;
     exit_code = options->name ? run_one(global, *options, *session) : run_list(global, *options, *session);

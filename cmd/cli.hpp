@@ -29,7 +29,7 @@ enum ExitCode : int {
 struct GlobalOptions {
   std::string config;  ///< --config, empty = discover
   bool json = false;   ///< --json: machine output on stdout
-  bool quiet = false;  ///< --quiet: nothing on stdout on success
+  bool quiet = false;  ///< --quiet: no human output on success (--json and --env output stay)
   bool verbose = false;
 
   std::optional<std::filesystem::path> explicit_config() const {
@@ -41,6 +41,13 @@ struct GlobalOptions {
 /// app and every subcommand, so they work on either side of the subcommand
 /// and every --help lists them.
 void add_global_options(CLI::App& app, GlobalOptions& global);
+
+/// A subcommand of `parent` that takes the global options too.
+CLI::App* add_command(CLI::App& parent, const std::string& name, const std::string& description,
+                      GlobalOptions& global);
+
+/// "pws apps add": the deepest subcommand of `top` given on the command line.
+std::string command_path(const CLI::App& top);
 
 /// "pws: error: <message>" (and "pws: hint: <hint>") on stderr.
 void print_error(std::string_view message, std::string_view hint = {});
@@ -68,9 +75,16 @@ class Table {
   std::vector<std::vector<std::string>> rows_;
 };
 
-/// The registry the CLI reads: --config / $PWS_CONFIG / discovered file, or
-/// an empty Config (no source) when there is none. Errors: named file
-/// missing or invalid.
-Result<registry::Config> load_cli_config(const GlobalOptions& global);
+/// The config file a command reads: --config or $PWS_CONFIG, which must
+/// exist, else the first file found (pws(1) FILES), else an empty path
+/// (there is none). A named file that does not exist is a usage error: it
+/// is reported, `exit_code` set to kExitUsage and nullopt returned.
+std::optional<std::filesystem::path> find_cli_config(const GlobalOptions& global, int& exit_code);
+
+/// The registry a command reads: find_cli_config's file, loaded, or an empty
+/// Config (no source) when there is none. nullopt after reporting the error:
+/// kExitUsage for a named file that does not exist, kExitFailure for one
+/// that cannot be read or is not a valid config.
+std::optional<registry::Config> load_cli_config(const GlobalOptions& global, int& exit_code);
 
 }  // namespace pws::cmd

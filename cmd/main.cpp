@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <exception>
+#include <string>
 
 #include "cmd/commands.hpp"
 
@@ -14,6 +15,11 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   // Global options work before or after the subcommand (pws serve --config x).
   app.fallthrough();
+  // Usage errors look like every other error, with a hint where to read more.
+  app.failure_message([](const CLI::App* top, const CLI::Error& e) {
+    return "pws: error: " + std::string(e.what()) + "\npws: hint: see `" + pws::cmd::command_path(*top) +
+           " --help`\n";
+  });
   pws::cmd::GlobalOptions global;
   pws::cmd::add_global_options(app, global);
 

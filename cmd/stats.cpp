@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include <boost/json.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -44,25 +45,27 @@ std::int64_t now_ms() {
       .count();
 }
 
+/// The time `seconds` ago, not before 1970 (durations may reach further back
+/// than a timestamp can be written; nothing was recorded before anyway).
+std::int64_t since_time_ms(std::int64_t seconds) { return std::max<std::int64_t>(0, now_ms() - seconds * 1000); }
+
 std::int64_t floor_seconds(std::int64_t time_ms) { return time_ms / 1000 - (time_ms % 1000 < 0 ? 1 : 0); }
 
-/// "2026-09-27 08:00" in local time.
-std::string local_minute(std::int64_t time_ms) {
+/// `time_ms` through strftime `format`, in UTC or in local time ("?" when
+/// the time cannot be broken down).
+std::string format_time(std::int64_t time_ms, const char* format, bool utc) {
   const time_t t = static_cast<time_t>(floor_seconds(time_ms));
   struct tm parts {};
   char text[32] = "?";
-  if (::localtime_r(&t, &parts)) std::strftime(text, sizeof text, "%Y-%m-%d %H:%M", &parts);
+  if (utc ? ::gmtime_r(&t, &parts) : ::localtime_r(&t, &parts)) std::strftime(text, sizeof text, format, &parts);
   return text;
 }
 
+/// "2026-09-27 08:00" in local time.
+std::string local_minute(std::int64_t time_ms) { return format_time(time_ms, "%Y-%m-%d %H:%M", false); }
+
 /// "2026-09-27T06:00:00Z".
-std::string rfc3339_utc(std::int64_t time_ms) {
-  const time_t t = static_cast<time_t>(floor_seconds(time_ms));
-  struct tm parts {};
-  char text[32] = "?";
-  if (::gmtime_r(&t, &parts)) std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts);
-  return text;
-}
+std::string rfc3339_utc(std::int64_t time_ms) { return format_time(time_ms, "%Y-%m-%dT%H:%M:%SZ", true); }
 
 bool all_digits(const std::string& text) {
   if (text.empty()) return false;
@@ -217,11 +220,9 @@ void print_app_table(const std::vector<stats::Snapshot>& rows) {
 }
 
 int run_show(const GlobalOptions& global, const ShowOptions& options) {
-  auto config = load_cli_config(global);
-  if (!config) {
-    print_error(config.error().message);
-    return kExitFailure;
-  }
+  int status = kExitOk;
+  auto config = load_cli_config(global, status);
+  if (!config) return status;
   auto since = registry::parse_duration(options.since);
   if (!since) {
     print_error("--since: " + since.error().message);
@@ -247,7 +248,7 @@ int run_show(const GlobalOptions& global, const ShowOptions& options) {
   }
   stats::SnapshotQuery query;
   query.app_id = app_id;
-  query.since_ms = now_ms() - *since * 1000;
+  query.since_ms = since_time_ms(*since);
   query.limit = kQueryLimit;
   print_verbose(global, "snapshots since " + rfc3339_utc(query.since_ms));
   auto rows = (*store)->query(query);
@@ -304,11 +305,9 @@ int run_show(const GlobalOptions& global, const ShowOptions& options) {
 }
 
 int run_clean(const GlobalOptions& global, const CleanOptions& options) {
-  auto config = load_cli_config(global);
-  if (!config) {
-    print_error(config.error().message);
-    return kExitFailure;
-  }
+  int status = kExitOk;
+  auto config = load_cli_config(global, status);
+  if (!config) return status;
   std::int64_t seconds = config->statistics.retention_seconds;
   std::string older_than = config->statistics.retention;
   if (options.older_than) {
@@ -320,7 +319,7 @@ int run_clean(const GlobalOptions& global, const CleanOptions& options) {
     seconds = *parsed;
     older_than = *options.older_than;
   }
-  const std::int64_t cutoff_ms = now_ms() - seconds * 1000;
+  const std::int64_t cutoff_ms = since_time_ms(seconds);
   const fs::path db_path = registry::statistics_database_path(*config);
   print_verbose(global, "statistics database " + db_path.string());
   print_verbose(global, "cutoff " + rfc3339_utc(cutoff_ms));
@@ -359,20 +358,18 @@ int run_clean(const GlobalOptions& global, const CleanOptions& options) {
 
 void setup_stats(CLI::App& app, GlobalOptions& global, int& exit_code) {
   ::tzset();
-  CLI::App* stats = app.add_subcommand("stats", "Show or clean the per-app statistics the server records");
-  add_global_options(*stats, global);
+  CLI::App* stats = add_command(app, "stats", "Show or clean the per-app statistics the server records", global);
   stats->require_subcommand(1);
 
   auto show_options = std::make_shared<ShowOptions>();
-  CLI::App* show = stats->add_subcommand("show", "Show recorded snapshots per app: tables, and sparklines on a terminal");
-  add_global_options(*show, global);
+  CLI::App* show =
+      add_command(*stats, "show", "Show recorded snapshots per app: tables, and sparklines on a terminal", global);
   show->add_option("--app", show_options->app, "Only this app (registry id or name; or the id of a removed app)");
   show->add_option("--since", show_options->since, "How far back, e.g. 90m, 24h, 7d (default 24h)");
   show->callback([&global, show_options, &exit_code] { exit_code = run_show(global, *show_options); });
 
   auto clean_options = std::make_shared<CleanOptions>();
-  CLI::App* clean = stats->add_subcommand("clean", "Delete old snapshots");
-  add_global_options(*clean, global);
+  CLI::App* clean = add_command(*stats, "clean", "Delete old snapshots", global);
   clean->add_option("--older-than", clean_options->older_than,
                     "Delete snapshots older than this, e.g. 60d (default: [statistics] retention)");
   clean->add_option("--app", clean_options->app, "Only this app (registry id or name; or the id of a removed app)");

@@ -51,6 +51,12 @@ std::optional<std::string> read_data(const TriggerOptions& options, int& exit_co
   std::string what;
   if (options.data && options.data->starts_with("@")) {
     const std::string file = options.data->substr(1);
+    if (file.empty()) {
+      // Not a silent stdin: "@" alone is more likely a forgotten name.
+      print_error("--data @ needs a file name", "--data @FILE reads FILE, --data @- reads standard input");
+      exit_code = kExitUsage;
+      return std::nullopt;
+    }
     auto read = read_input(file);
     if (!read) {
       print_error("--data " + *options.data + ": " + read.error().message);
@@ -111,6 +117,12 @@ int run_single(const GlobalOptions& global, const TriggerOptions& options) {
                 "split the channels over several triggers");
     return kExitUsage;
   }
+  for (const auto& channel : options.channels) {
+    if (const auto problem = channel_name_problem(channel); !problem.empty()) {
+      print_error("--channel: " + problem, "nothing was sent");
+      return kExitUsage;
+    }
+  }
   if (options.event.empty()) {
     print_error("--event is required", "pws trigger --channel NAME --event NAME [--data JSON]");
     return kExitUsage;
@@ -131,23 +143,18 @@ int run_single(const GlobalOptions& global, const TriggerOptions& options) {
   if (options.socket_id) body["socket_id"] = *options.socket_id;
   if (options.info) body["info"] = *options.info;
 
-  const auto response = session->post("events", boost::json::serialize(body), exit_code);
-  if (!response) return exit_code;
-  if (global.json) {
-    print_json_body(*response);
-    return kExitOk;
-  }
-  if (global.quiet) return kExitOk;
+  // The answer is only read for --info (it is {} otherwise).
+  const auto answer = answer_for_humans(global, session->post("events", boost::json::serialize(body), exit_code),
+                                        exit_code, options.info.has_value());
+  if (!answer) return exit_code;
 
   std::printf("triggered %s on %s\n", options.event.c_str(), join(options.channels, ", ").c_str());
   if (options.info) {
-    const auto parsed = parse_json_body(*response, exit_code);
-    if (!parsed) return exit_code;
     const auto attributes = split_attributes(*options.info);
     std::vector<std::string> header{"CHANNEL"};
     for (const auto& attribute : attributes) header.push_back(column_name(attribute));
     Table table(std::move(header));
-    const auto* listed = parsed->if_contains("channels");
+    const auto* listed = answer->if_contains("channels");
     for (const auto& channel : options.channels) {
       const boost::json::object* counts = nullptr;
       if (listed != nullptr && listed->is_object())
@@ -190,6 +197,8 @@ Result<boost::json::object> batch_item(std::string_view line) {
   }
   auto channel = string_member("channel", true);
   if (!channel) return channel.error();
+  if (const auto problem = channel_name_problem(**channel); !problem.empty())
+    return make_error(Errc::BadRequest, "\"channel\": " + problem);
   auto name = string_member("name", false);
   if (!name) return name.error();
   auto event = string_member("event", false);
@@ -292,8 +301,7 @@ int run_batch(const GlobalOptions& global, const TriggerOptions& options) {
 
 void setup_trigger(CLI::App& app, GlobalOptions& global, int& exit_code) {
   auto options = std::make_shared<TriggerOptions>();
-  CLI::App* trigger = app.add_subcommand("trigger", "Publish an event to channels through the HTTP API");
-  add_global_options(*trigger, global);
+  CLI::App* trigger = add_command(app, "trigger", "Publish an event to channels through the HTTP API", global);
   trigger->footer(
       "Data: --data JSON, --data @FILE, or standard input when it is not a terminal (default {}).\n"
       "A JSON string is sent as its decoded text; any other JSON value compactly serialised.\n"

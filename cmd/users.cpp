@@ -19,18 +19,16 @@ struct UsersOptions {
 };
 
 int run_users(const GlobalOptions& global, const UsersOptions& options) {
+  if (const auto problem = channel_name_problem(options.channel); !problem.empty()) {
+    print_error("--channel: " + problem, "pws users --channel presence-NAME");
+    return kExitUsage;
+  }
   int exit_code = kExitOk;
   const auto session = ApiSession::open(global, options.api, exit_code);
   if (!session) return exit_code;
-  const auto response = session->get("channels/" + options.channel + "/users", {}, exit_code);
-  if (!response) return exit_code;
-  if (global.json) {
-    print_json_body(*response);
-    return kExitOk;
-  }
-  const auto body = parse_json_body(*response, exit_code);
+  const auto body =
+      answer_for_humans(global, session->get("channels/" + options.channel + "/users", {}, exit_code), exit_code);
   if (!body) return exit_code;
-  if (global.quiet) return kExitOk;
   if (const auto* users = body->if_contains("users"); users != nullptr && users->is_array()) {
     for (const auto& user : users->get_array()) {
       const auto* id = user.is_object() ? user.get_object().if_contains("id") : nullptr;
@@ -44,8 +42,7 @@ int run_users(const GlobalOptions& global, const UsersOptions& options) {
 
 void setup_users(CLI::App& app, GlobalOptions& global, int& exit_code) {
   auto options = std::make_shared<UsersOptions>();
-  CLI::App* users = app.add_subcommand("users", "List the users on a presence channel, one id per line");
-  add_global_options(*users, global);
+  CLI::App* users = add_command(app, "users", "List the users on a presence channel, one id per line", global);
   users->footer("--json prints the server's JSON answer unchanged.");
   users->add_option("--channel", options->channel, "The presence channel (presence-...)")
       ->required()

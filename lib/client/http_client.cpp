@@ -140,8 +140,9 @@ class Socket {
   int fd_ = -1;
 };
 
-/// Kinds of I/O failure: the deadline passed, or anything else.
-enum class IoKind { Timeout, Failed };
+/// Kinds of I/O failure: the deadline passed, the peer ended a TLS stream,
+/// or anything else.
+enum class IoKind { Timeout, Closed, Failed };
 struct IoError {
   IoKind kind;
   std::string reason;
@@ -311,15 +312,8 @@ class Stream {
           data.remove_prefix(static_cast<std::size_t>(rc));
           continue;
         }
-        const int error = SSL_get_error(ssl_.get(), rc);
-        if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
-          if (!wait_for(sock_.get(), error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline_))
-            return timed_out();
-          continue;
-        }
-        const int saved = errno;
-        const auto reason = openssl_reason();
-        return IoError{IoKind::Failed, !reason.empty() ? reason : saved != 0 ? errno_text(saved) : "connection closed"};
+        if (auto failed = after_ssl_call(rc)) return failed;
+        continue;
       }
       const ssize_t n = ::send(sock_.get(), data.data(), data.size(), MSG_NOSIGNAL);
       if (n > 0) {
@@ -344,17 +338,11 @@ class Stream {
         errno = 0;
         const int rc = SSL_read(ssl_.get(), buf, static_cast<int>(std::min<std::size_t>(size, 1 << 30)));
         if (rc > 0) return static_cast<std::size_t>(rc);
-        const int error = SSL_get_error(ssl_.get(), rc);
-        if (error == SSL_ERROR_ZERO_RETURN) return std::size_t{0};
-        if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
-          if (!wait_for(sock_.get(), error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline_))
-            return timed_out();
-          continue;
+        if (auto failed = after_ssl_call(rc)) {
+          if (failed->kind == IoKind::Closed) return std::size_t{0};
+          return *failed;
         }
-        const int saved = errno;
-        const auto reason = openssl_reason();
-        if (error == SSL_ERROR_SYSCALL && saved == 0 && reason.empty()) return std::size_t{0};
-        return IoError{IoKind::Failed, !reason.empty() ? reason : saved != 0 ? errno_text(saved) : "connection closed"};
+        continue;
       }
       const ssize_t n = ::recv(sock_.get(), buf, size, 0);
       if (n >= 0) return static_cast<std::size_t>(n);
@@ -369,6 +357,23 @@ class Stream {
 
  private:
   IoError timed_out() const { return IoError{IoKind::Timeout, "timed out after " + duration_text(timeout_)}; }
+
+  /// After an SSL_read or SSL_write that returned `rc` <= 0 (errno and the
+  /// OpenSSL error queue as it left them): nullopt when OpenSSL wanted the
+  /// socket and it is ready now (call again); IoKind::Closed when the peer
+  /// ended the stream (close_notify, or an EOF with no error); else why it failed.
+  std::optional<IoError> after_ssl_call(int rc) {
+    const int error = SSL_get_error(ssl_.get(), rc);
+    if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
+      if (!wait_for(sock_.get(), error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline_)) return timed_out();
+      return std::nullopt;
+    }
+    const int saved = errno;
+    const auto reason = openssl_reason();
+    if (error == SSL_ERROR_ZERO_RETURN || (error == SSL_ERROR_SYSCALL && saved == 0 && reason.empty()))
+      return IoError{IoKind::Closed, "connection closed"};
+    return IoError{IoKind::Failed, !reason.empty() ? reason : saved != 0 ? errno_text(saved) : "connection closed"};
+  }
 
   Socket sock_;
   Clock::time_point deadline_;

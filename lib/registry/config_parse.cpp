@@ -61,13 +61,12 @@
 // Any other table or key is an error. Array indices in messages count from 0
 // ("apps[0]" is the first [[apps]]).
 #include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <limits>
 #include <map>
 #include <variant>
 
 #include "registry/config.hpp"
+#include "registry/private_file.hpp"
 #include "registry/toml_reader.hpp"
 
 namespace pws::registry {
@@ -327,24 +326,6 @@ void read_apps(const toml::node& node, const AppLimits& default_limits, Diagnost
   for (auto& p : parsed) out.push_back(std::move(p.app));
 }
 
-// ---- Files ----
-
-Result<std::string> read_text_file(const std::filesystem::path& path) {
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (!file)
-    return make_error(Errc::Io, "cannot open config file " + path.string() + ": " + std::strerror(errno));
-  std::string text;
-  char buffer[8192];
-  std::size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, file)) > 0) text.append(buffer, n);
-  const bool failed = std::ferror(file);
-  const int saved_errno = errno;
-  std::fclose(file);
-  if (failed)
-    return make_error(Errc::Io, "cannot read config file " + path.string() + ": " + std::strerror(saved_errno));
-  return text;
-}
-
 }  // namespace
 
 Result<Config> parse_config(std::string_view toml_text, const std::string& source_name) {
@@ -391,9 +372,10 @@ Result<Config> parse_config(std::string_view toml_text, const std::string& sourc
 }
 
 Result<Config> load_config(const std::filesystem::path& path) {
-  auto text = read_text_file(path);
+  auto text = detail::read_config_text(path);
   if (!text) return text.error();
-  auto config = parse_config(*text, path.string());
+  if (!*text) return detail::io_error("open config file", path, ENOENT);
+  auto config = parse_config(**text, path.string());
   if (!config) return config;
   config->source = path;
 

@@ -1,4 +1,5 @@
-// write_private_file: how pws writes files holding app secrets. The text
+// write_private_file: how pws writes files holding app secrets, and the
+// file helpers of private_file.hpp. The text
 // goes to a temporary file in the target's directory, created 0600 from the
 // start (never briefly world-readable), is fsync'ed and then renamed over the
 // target, so a reader sees either the old file or the whole new one.
@@ -8,25 +9,25 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <exception>
 #include <vector>
 
 #include "crypto/crypto.hpp"
 #include "registry/config.hpp"
+#include "registry/private_file.hpp"
 
 namespace pws::registry {
 
 namespace fs = std::filesystem;
 
-namespace {
+namespace detail {
 
 Error io_error(const std::string& what, const fs::path& path, int err) {
   return make_error(Errc::Io, "cannot " + what + " " + path.string() + ": " + std::strerror(err));
 }
 
-/// Creates the missing directories of `dir`, each 0700 (they may end up
-/// holding secrets only). Existing ones are left as they are.
 Status create_private_directories(const fs::path& dir) {
   std::vector<fs::path> missing;
   std::error_code ec;
@@ -39,6 +40,30 @@ Status create_private_directories(const fs::path& dir) {
   }
   return Ok{};
 }
+
+Result<std::optional<std::string>> read_config_text(const fs::path& path) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (!file) {
+    if (errno == ENOENT) return std::optional<std::string>();
+    return io_error("open config file", path, errno);
+  }
+  std::string text;
+  char buffer[8192];
+  std::size_t n;
+  while ((n = std::fread(buffer, 1, sizeof buffer, file)) > 0) text.append(buffer, n);
+  const bool failed = std::ferror(file);
+  const int saved_errno = errno;
+  std::fclose(file);
+  if (failed) return io_error("read config file", path, saved_errno);
+  return std::optional<std::string>(std::move(text));
+}
+
+}  // namespace detail
+
+namespace {
+
+using detail::create_private_directories;
+using detail::io_error;
 
 Status write_all(int fd, const std::string& text, const fs::path& path) {
   const char* data = text.data();

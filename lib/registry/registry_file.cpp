@@ -11,8 +11,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <optional>
 #include <thread>
 #include <utility>
@@ -20,31 +18,18 @@
 
 #include <toml++/toml.h>
 
+#include "registry/private_file.hpp"
+
 namespace pws::registry {
 
 namespace fs = std::filesystem;
 
 namespace {
 
-Error io_error(const std::string& what, const fs::path& path, int err) {
-  return make_error(Errc::Io, "cannot " + what + " " + path.string() + ": " + std::strerror(err));
-}
+using detail::create_private_directories;
+using detail::io_error;
 
 // ---- Files and locks ----
-
-/// Creates the missing directories of `dir`, each 0700 (like write_private_file).
-Status create_private_directories(const fs::path& dir) {
-  std::vector<fs::path> missing;
-  std::error_code ec;
-  for (fs::path p = dir; !p.empty() && !fs::exists(p, ec); p = p.parent_path()) {
-    missing.push_back(p);
-    if (p == p.parent_path()) break;
-  }
-  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
-    if (::mkdir(it->c_str(), 0700) != 0 && errno != EEXIST) return io_error("create directory", *it, errno);
-  }
-  return Ok{};
-}
 
 /// An exclusive flock on an open lock file, released (and closed) at scope exit.
 class FileLock {
@@ -84,24 +69,6 @@ Result<FileLock> lock_file(const fs::path& lock_path, std::chrono::milliseconds 
     std::this_thread::sleep_for(pause);
     pause = std::min(pause * 2, std::chrono::milliseconds(20));
   }
-}
-
-/// The file's text, or nullopt when it does not exist.
-Result<std::optional<std::string>> read_if_exists(const fs::path& path) {
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (!file) {
-    if (errno == ENOENT) return std::optional<std::string>();
-    return io_error("open config file", path, errno);
-  }
-  std::string text;
-  char buffer[8192];
-  std::size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, file)) > 0) text.append(buffer, n);
-  const bool failed = std::ferror(file);
-  const int saved_errno = errno;
-  std::fclose(file);
-  if (failed) return io_error("read config file", path, saved_errno);
-  return std::optional<std::string>(std::move(text));
 }
 
 /// `path` with a symbolic link (chain) resolved, so that the link survives
@@ -201,6 +168,9 @@ Result<RegistryEdit> edit_registry_file(const fs::path& requested,
   RegistryEdit result;
   result.path = resolve_link(requested);
   const fs::path& path = result.path;
+  // Before anything is created (a lock file beside a directory would stay).
+  if (std::error_code ec; fs::is_directory(path, ec))
+    return make_error(Errc::Io, "cannot edit " + path.string() + ": it is a directory, not a config file");
   if (path.has_parent_path()) {
     if (auto created = create_private_directories(path.parent_path()); !created) return created.error();
   }
@@ -211,7 +181,7 @@ Result<RegistryEdit> edit_registry_file(const fs::path& requested,
   if (!lock) return lock.error();
 
   // Read under the lock: whatever another editor wrote before is kept.
-  auto current = read_if_exists(path);
+  auto current = detail::read_config_text(path);
   if (!current) return current.error();
   result.created = !current->has_value();
   const std::string before = result.created ? render_empty_config() : std::move(**current);

@@ -170,6 +170,22 @@ describe('pws trigger / channels / users against a live server', () => {
       assert.equal(quiet.stdout, '');
     });
 
+    test('--json with --quiet still prints the JSON (trigger, batch, channels, users)', async () => {
+      const channel = fresh('jq');
+      for (const args of [
+        ['trigger', '--channel', channel, '--event', 'e', '--data', '{}'],
+        ['channels'],
+        ['channels', channel],
+      ]) {
+        const r = await pws([...args, '--json', '--quiet']);
+        assertOk(r);
+        stdoutJson(r);
+      }
+      const batch = await pws(['trigger', '--batch', '--json', '-q'], { input: `{"channel":"${channel}","name":"e","data":{}}\n` });
+      assertOk(batch);
+      assert.equal(stdoutJson(batch).events, 1);
+    });
+
     test('--verbose names the URL requested on stderr', async () => {
       const r = await pws(['trigger', '--channel', fresh('verbose'), '--event', 'e', '--data', '{}', '--verbose']);
       assertExit(r, 0);
@@ -335,6 +351,12 @@ describe('pws trigger / channels / users against a live server', () => {
       assert.deepEqual(stdoutJson(json).users.map((u) => u.id).sort(), ['u1', 'u2']);
     });
 
+    test('users --json --quiet still prints the JSON', async () => {
+      const r = await pws(['users', '--channel', `presence-${prefix}`, '--json', '--quiet']);
+      assertOk(r);
+      assert.deepEqual(stdoutJson(r).users.map((u) => u.id).sort(), ['u1', 'u2']);
+    });
+
     test('users: a non-presence channel is exit 1; no --channel is exit 2', async () => {
       const r = await pws(['users', '--channel', `${prefix}-a`]);
       assertExit(r, 1);
@@ -432,10 +454,75 @@ describe('pws trigger / channels / users against a live server', () => {
       assertExit(await pws(['channels'], { config: path.join(scratch, 'missing.toml') }), 2);
     });
 
+    test('a --config or $PWS_CONFIG that does not exist: exit 2 for trigger, channels and users; invalid: exit 1', async () => {
+      const missing = path.join(scratch, 'missing.toml');
+      const invalid = path.join(scratch, 'invalid.toml');
+      writeFileSync(invalid, '[server]\nprot = 1\n');
+      for (const args of [['trigger', '--channel', 'c', '--event', 'e', '--data', '{}'], ['channels'], ['users', '--channel', 'presence-x']]) {
+        const named = await pws(args, { config: missing });
+        assertExit(named, 2);
+        assert.ok(named.stderr.includes(`pws: error: config file ${missing} does not exist`), describeRun(named));
+        assert.match(named.stderr, /^pws: hint: .*--config/m, describeRun(named));
+        const fromEnv = await runPws(args, { scratch, env: { PWS_CONFIG: missing } });
+        assertExit(fromEnv, 2);
+        assert.match(fromEnv.stderr, /^pws: hint: .*\$PWS_CONFIG/m, describeRun(fromEnv));
+        const broken = await pws(args, { config: invalid });
+        assertExit(broken, 1);
+        assert.match(broken.stderr, /prot/, describeRun(broken));
+      }
+    });
+
     test('--data @FILE that does not exist: exit 1', async () => {
       const r = await pws(['trigger', '--channel', 'c', '--event', 'e', '--data', `@${path.join(scratch, 'nope.json')}`]);
       assertExit(r, 1);
       assert.match(r.stderr, /nope\.json/);
+    });
+
+    test('--data @ without a file name is exit 2 (not a silent read of stdin)', async () => {
+      const r = await pws(['trigger', '--channel', 'c', '--event', 'e', '--data', '@'], { input: '{"from":"stdin"}' });
+      assertExit(r, 2);
+      assert.match(r.stderr, /^pws: error: --data @ needs a file name/m, describeRun(r));
+      assert.match(r.stderr, /^pws: hint: .*@-/m, describeRun(r));
+    });
+
+    test('--batch on a directory: exit 1 naming it', async () => {
+      const r = await pws(['trigger', '--batch', scratch]);
+      assertExit(r, 1);
+      assert.ok(r.stderr.includes(`pws: error: cannot read ${scratch}: Is a directory`), describeRun(r));
+    });
+
+    test('--timeout must be a number of seconds from 0.001 to 86400 (nan, inf, -1, abc: exit 2)', async () => {
+      for (const value of ['nan', 'inf', '-1', '0', 'abc', '1e9']) {
+        const r = await pws(['channels', '--timeout', value]);
+        assertExit(r, 2);
+        assert.match(r.stderr, /^pws: error: --timeout: must be a number of seconds from 0\.001 to 86400/m, describeRun(r));
+      }
+      assertOk(await pws(['channels', '--timeout', '0.5']));
+    });
+
+    test('an empty or invalid channel name is exit 2 before anything is sent', async () => {
+      for (const args of [
+        ['channels', ''],
+        ['channels', 'a/b'],
+        ['users', '--channel', ''],
+        ['users', '--channel', 'presence-a b'],
+        ['trigger', '--channel', 'ok', '--channel', 'caf\u00e9', '--event', 'e', '--data', '{}'],
+        ['trigger', '--channel', '', '--event', 'e', '--data', '{}'],
+      ]) {
+        const r = await pws(args);
+        assertExit(r, 2);
+        assert.match(r.stderr, /^pws: error: .*(channel name is empty|invalid channel name)/m, describeRun(r));
+      }
+      const batch = await pws(['trigger', '--batch'], { input: '{"channel":"a/b","name":"e","data":{}}\n' });
+      assertExit(batch, 2);
+      assert.match(batch.stderr, /^pws: error: standard input, line 1: "channel": invalid channel name "a\/b"/m, describeRun(batch));
+    });
+
+    test('CLI usage errors read "pws: error:" with a hint naming the command\'s --help', async () => {
+      const r = await pws(['trigger', '--channel', 'c', '--event', 'e', '--bogus']);
+      assertExit(r, 2);
+      assert.match(r.stderr, /^pws: error: .*--bogus/m, describeRun(r));
+      assert.match(r.stderr, /^pws: hint: see `pws trigger --help`$/m, describeRun(r));
     });
   });
 

@@ -186,6 +186,94 @@ describe('pws apps: which file', () => {
   });
 });
 
+describe('every command: --config, --json with --quiet', () => {
+  const COMMANDS = [['apps', 'list'], ['apps', 'show', 'x'], ['apps', 'remove', 'x'], ['stats', 'show'], ['stats', 'clean']];
+
+  test('a --config or $PWS_CONFIG that does not exist is exit 2 (apps add creates it); an invalid one exit 1', async () => {
+    const box = sandbox();
+    const missing = path.join(box.root, 'missing.toml');
+    const invalid = path.join(box.root, 'invalid.toml');
+    writeFileSync(invalid, '[server]\nprot = 6001\n', { mode: 0o600 });
+    for (const args of COMMANDS) {
+      const named = await runPws([...args, '--config', missing], { box });
+      assert.equal(named.code, 2, named.describe());
+      assert.ok(named.stderr.includes(`pws: error: config file ${missing} does not exist`), named.describe());
+      assert.match(named.stderr, /^pws: hint: .*--config/m, named.describe());
+      const fromEnv = await runPws(args, { box, env: { PWS_CONFIG: missing } });
+      assert.equal(fromEnv.code, 2, fromEnv.describe());
+      assert.match(fromEnv.stderr, /\(from \$PWS_CONFIG\)/, fromEnv.describe());
+      const broken = await runPws([...args, '--config', invalid], { box });
+      assert.equal(broken.code, 1, broken.describe());
+      assert.match(broken.stderr, /prot/, broken.describe());
+    }
+    assert.ok(!existsSync(missing), 'only apps add creates a named file');
+    await runOk(['apps', 'add', '--name', 'made', '--config', missing], { box });
+    assert.ok(existsSync(missing));
+  });
+
+  test('--json (and --env) output is printed even with --quiet; --quiet silences only human output', async () => {
+    const box = sandbox();
+    const added = await runOk(['apps', 'add', '--name', 'jq', '--id', '42', '--json', '--quiet'], { box });
+    assert.equal(JSON.parse(added.stdout).id, '42', added.describe());
+    assert.doesNotMatch(added.stderr, /created/, 'the "created" note is human output');
+    const env = await runOk(['apps', 'add', '--name', 'envq', '--id', '43', '--env', '-q'], { box });
+    assert.equal(parseEnvLines(env.stdout).PUSHER_APP_ID, '43', env.describe());
+    for (const [args, check] of [
+      [['apps', 'list'], (v) => assert.deepEqual(v.map((a) => a.id), ['42', '43'])],
+      [['apps', 'show', 'jq'], (v) => assert.equal(v.name, 'jq')],
+      [['stats', 'show'], (v) => assert.deepEqual(v, { apps: [] })],
+      [['stats', 'clean', '--dry-run'], (v) => assert.equal(v.removed, 0)],
+      [['apps', 'remove', '43'], (v) => assert.equal(v.id, '43')],
+    ]) {
+      const r = await runOk([...args, '--json', '--quiet'], { box });
+      check(JSON.parse(r.stdout));
+    }
+    assert.equal((await runOk(['apps', 'show', 'jq', '--env', '--quiet'], { box })).stdout.split('\n')[0], 'PUSHER_APP_ID=42');
+    for (const args of [['apps', 'list'], ['apps', 'show', 'jq'], ['stats', 'show'], ['stats', 'clean']]) {
+      const r = await runOk([...args, '--quiet'], { box });
+      assert.equal(r.stdout, '', r.describe());
+    }
+  });
+
+  test('a duration reaching before 1970 gives a 1970 cutoff, not a negative year', async () => {
+    const box = sandbox();
+    const r = await runOk(['stats', 'clean', '--older-than', '15000000000w', '--json'], { box });
+    assert.equal(JSON.parse(r.stdout).cutoff, '1970-01-01T00:00:00Z', r.describe());
+    const tooLong = await runPws(['stats', 'clean', '--older-than', '99999999999w'], { box });
+    assert.equal(tooLong.code, 2, tooLong.describe());
+    assert.match(tooLong.stderr, /too long/, tooLong.describe());
+  });
+
+  test('usage errors read "pws: error:" with a hint naming the --help to read', async () => {
+    const box = sandbox();
+    const r = await runPws(['apps', 'add'], { box });
+    assert.equal(r.code, 2, r.describe());
+    assert.match(r.stderr, /^pws: error: --name is required$/m, r.describe());
+    assert.match(r.stderr, /^pws: hint: see `pws apps add --help`$/m, r.describe());
+  });
+});
+
+describe('pws apps: names in any script', () => {
+  test('wide and combining characters keep the table aligned; show finds the app by that name', async () => {
+    const box = sandbox();
+    const names = ['東京 ☕', 'cafe\u0301', 'plain'];
+    for (const [i, name] of names.entries()) await runOk(['apps', 'add', '--name', name, '--id', String(i + 1)], { box });
+    const list = await runOk(['apps', 'list'], { box });
+    // Terminal columns: CJK and emoji take 2, a combining accent 0.
+    const columns = (text) => [...text].reduce((n, ch) => {
+      const cp = ch.codePointAt(0);
+      if (cp >= 0x300 && cp <= 0x36f) return n;
+      return n + ((cp >= 0x4e00 && cp <= 0x9fff) || cp === 0x2615 ? 2 : 1);
+    }, 0);
+    const lines = list.stdout.trimEnd().split('\n');
+    const keyColumn = (line) => columns(line.slice(0, line.search(/[0-9a-f]{20}|KEY/)));
+    const at = keyColumn(lines[0]);
+    for (const line of lines.slice(1)) assert.equal(keyColumn(line), at, `KEY column misaligned in\n${list.stdout}`);
+    const shown = await runOk(['apps', 'show', '東京 ☕', '--json'], { box });
+    assert.equal(JSON.parse(shown.stdout).id, '1');
+  });
+});
+
 describe('pws apps: errors', () => {
   test('duplicate id or key: exit 1 naming the existing app; nothing written', async () => {
     const box = sandbox();

@@ -2,11 +2,10 @@
 // XDG_CONFIG_HOME / working directory (so nothing ever touches the real home or a config
 // of the machine), and parse what it prints.
 
-import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PWS_BIN } from './harness.mjs';
+import { runPws as runCli, describeRun } from './cli.mjs';
 
 export const RUN_TIMEOUT_MS = 15000;
 
@@ -38,29 +37,13 @@ export function cleanEnv(box, extra = {}) {
 }
 
 /**
- * Runs `pws ...args` to completion. Resolves with { code, signal, stdout, stderr, describe() };
- * rejects if it is still running after timeoutMs (it is killed then).
+ * Runs `pws ...args` to completion (cli.mjs's runPws with the sandbox's environment and working
+ * directory). Resolves with { code, signal, stdout, stderr, command, describe() }; rejects if it
+ * is still running after timeoutMs (it is killed then).
  */
-export function runPws(args, { box, env = {}, cwd, timeoutMs = RUN_TIMEOUT_MS } = {}) {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(PWS_BIN, args, { cwd: cwd ?? box.cwd, env: cleanEnv(box, env), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    proc.stdout.setEncoding('utf8');
-    proc.stderr.setEncoding('utf8');
-    proc.stdout.on('data', (d) => { stdout += d; });
-    proc.stderr.on('data', (d) => { stderr += d; });
-    const describe = () => `command: ${PWS_BIN} ${args.map((a) => JSON.stringify(a)).join(' ')}\nstdout:\n${stdout}\nstderr:\n${stderr}`;
-    const timer = setTimeout(() => {
-      try { proc.kill('SIGKILL'); } catch { /* gone */ }
-      reject(new Error(`pws still running after ${timeoutMs} ms\n${describe()}`));
-    }, timeoutMs);
-    proc.on('error', (e) => { clearTimeout(timer); reject(e); });
-    proc.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, describe });
-    });
-  });
+export async function runPws(args, { box, env = {}, cwd, timeoutMs = RUN_TIMEOUT_MS } = {}) {
+  const r = await runCli(args, { bareEnv: cleanEnv(box, env), cwd: cwd ?? box.cwd, timeoutMs });
+  return { ...r, describe: () => describeRun(r) };
 }
 
 /** Runs pws and asserts exit status 0; resolves with the result. */

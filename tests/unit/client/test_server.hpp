@@ -18,6 +18,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/fixtures.hpp"
+
 namespace pws::client::test {
 
 /// What the server does with each connection, in order of arrival.
@@ -145,27 +147,7 @@ inline int unused_port() {
   return ntohs(addr.sin_port);
 }
 
-/// Sets (or, with nullopt, unsets) one variable; restores it at scope exit.
-class ScopedEnv {
- public:
-  ScopedEnv(std::string name, std::optional<std::string> value) : name_(std::move(name)) {
-    if (const char* old = std::getenv(name_.c_str())) old_ = old;
-    apply(value);
-  }
-  ~ScopedEnv() { apply(old_); }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  void apply(const std::optional<std::string>& value) {
-    if (value)
-      ::setenv(name_.c_str(), value->c_str(), 1);
-    else
-      ::unsetenv(name_.c_str());
-  }
-  std::string name_;
-  std::optional<std::string> old_;
-};
+using pws::testing::ScopedEnv;
 
 /// No PUSHER_APP_* and no PWS_URL for the scope of a test.
 struct CleanClientEnv {

@@ -9,24 +9,8 @@ using namespace pws;
 using namespace pws::registry;
 
 namespace fs = std::filesystem;
-
-namespace {
-
-unsigned mode_of(const fs::path& path) {
-  struct stat st {};
-  REQUIRE(::stat(path.c_str(), &st) == 0);
-  return st.st_mode & 07777;
-}
-
-/// Names in `dir`, to see that no temporary file was left behind.
-std::vector<std::string> entries(const fs::path& dir) {
-  std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
-}  // namespace
+using pws::testing::entries;
+using pws::testing::mode_of;
 
 TEST_CASE("write_private_file creates a 0600 file and 0700 parent directories", "[registry]") {
   test::TempDir dir;

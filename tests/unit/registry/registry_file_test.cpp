@@ -19,14 +19,10 @@ using namespace pws::registry;
 using Catch::Matchers::Contains;
 
 namespace fs = std::filesystem;
+using pws::testing::entries;
+using pws::testing::mode_of;
 
 namespace {
-
-unsigned mode_of(const fs::path& path) {
-  struct stat st {};
-  REQUIRE(::stat(path.c_str(), &st) == 0);
-  return st.st_mode & 07777;
-}
 
 channels::App make_app(const std::string& id, const std::string& key, const std::string& name = "") {
   channels::App app;
@@ -50,13 +46,6 @@ std::vector<std::string> ids_of(const Config& config) {
   return ids;
 }
 
-/// Names in `dir`, sorted (to see no temporary file was left behind).
-std::vector<std::string> entries(const fs::path& dir) {
-  std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
-  std::sort(names.begin(), names.end());
-  return names;
-}
 
 /// An edit that appends `app`.
 auto appending(const channels::App& app) {
@@ -309,6 +298,20 @@ TEST_CASE("edit_registry_file refuses to write an invalid file from nothing", "[
   auto edited = edit_registry_file(dir / "pws.toml", [](const std::string&) -> Result<std::string> { return std::string("x = 1\n"); });
   REQUIRE_FALSE(edited.ok());
   CHECK_FALSE(fs::exists(dir / "pws.toml"));
+}
+
+TEST_CASE("edit_registry_file refuses a directory and leaves no lock file beside it", "[registry][registry_file]") {
+  test::TempDir dir;
+  fs::create_directory(dir / "conf.d");
+  bool called = false;
+  auto edited = edit_registry_file(dir / "conf.d", [&](const std::string& text) -> Result<std::string> {
+    called = true;
+    return text;
+  });
+  REQUIRE_FALSE(edited.ok());
+  CHECK_THAT(edited.error().message, Contains("conf.d") && Contains("directory"));
+  CHECK_FALSE(called);
+  CHECK(entries(dir.path()) == std::vector<std::string>{"conf.d"});
 }
 
 TEST_CASE("edit_registry_file edits the target of a symbolic link, keeping the link", "[registry][registry_file]") {

@@ -15,6 +15,7 @@
 #include <string>
 #include <thread>
 
+#include "common/fixtures.hpp"
 #include "stats/store.hpp"
 
 namespace fs = std::filesystem;
@@ -22,32 +23,9 @@ using pws::stats::OpenMode;
 using pws::stats::Snapshot;
 using pws::stats::SnapshotQuery;
 using pws::stats::Store;
+using pws::testing::TempDir;
 
 namespace {
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = "/tmp/pws-stats-test-XXXXXX";
-    if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::permissions(path_, fs::perms::owner_all, fs::perm_options::add, ec);
-    for (auto it = fs::recursive_directory_iterator(path_, ec); it != fs::recursive_directory_iterator();
-         it.increment(ec))
-      if (it->is_directory(ec)) fs::permissions(it->path(), fs::perms::owner_all, fs::perm_options::add, ec);
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-  const fs::path& path() const noexcept { return path_; }
-
- private:
-  fs::path path_;
-};
 
 Snapshot row(std::string app, std::int64_t time_ms, std::int64_t peak = 1, std::int64_t ws = 2, std::int64_t api = 3,
              std::string node = "") {

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/fixtures.hpp"
 #include "stats/store.hpp"
 #include "stats/writer.hpp"
 
@@ -23,27 +24,9 @@ using pws::stats::Snapshot;
 using pws::stats::Store;
 using pws::stats::Writer;
 using pws::stats::WriterTimings;
+using pws::testing::TempDir;
 
 namespace {
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = "/tmp/pws-stats-writer-test-XXXXXX";
-    if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
 
 /// Collects the writer's log lines (called from its thread).
 class LogLines {
