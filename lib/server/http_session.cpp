@@ -116,6 +116,40 @@ http_api::Response body_too_large(const ServerImpl& server) {
       413, "Request body larger than " + std::to_string(server.config.server.max_request_size_in_kb) + " KB");
 }
 
+}  // namespace
+
+int confirm_feed_upgrade(ServerImpl& server, lws* wsi) {
+  const std::string full_path = request_header(wsi, WSI_TOKEN_GET_URI);
+  if (!server.is_feed_path(full_path)) return 0;
+  const std::string& prefix = server.config.server.path_prefix;
+  const std::string_view path = std::string_view(full_path).substr(prefix.size());
+  const FeedAdmission verdict =
+      admit_watcher(server.hub->apps(), full_path, path, query_string(wsi), server.clock.unix_seconds(),
+                    server.config.server.auth_timestamp_tolerance);
+  if (verdict.status == 200) return 0;
+
+  const std::string body = verdict.body();
+  unsigned char buffer[LWS_PRE + 512];
+  unsigned char* start = buffer + LWS_PRE;
+  unsigned char* p = start;
+  unsigned char* end = buffer + sizeof buffer - 1;
+  if (lws_add_http_common_headers(wsi, static_cast<unsigned int>(verdict.status), "application/json", body.size(),
+                                  &p, end))
+    return -1;
+  static const char kClose[] = "close";
+  if (lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, reinterpret_cast<const unsigned char*>(kClose),
+                                   sizeof kClose - 1, &p, end))
+    return -1;
+  if (lws_finalize_write_http_header(wsi, start, &p, end)) return -1;
+  std::string framed(LWS_PRE, '\0');
+  framed += body;
+  auto* payload = reinterpret_cast<unsigned char*>(framed.data()) + LWS_PRE;
+  if (lws_write(wsi, payload, body.size(), LWS_WRITE_HTTP_FINAL) < static_cast<int>(body.size())) return -1;
+  return 1;
+}
+
+namespace {
+
 void free_session(HttpSession** slot) {
   if (slot && *slot) {
     delete *slot;
@@ -188,6 +222,8 @@ int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, s
         if (s.body_too_large) return respond(wsi, s, body_too_large(*server));
         return respond(wsi, s, server->api->handle(s.request));
       }
+      case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+        return confirm_feed_upgrade(*static_cast<ServerImpl*>(lws_context_user(lws_get_context(wsi))), wsi);
       case LWS_CALLBACK_HTTP_WRITEABLE:
         return *slot ? write_body(wsi, **slot) : 0;
       case LWS_CALLBACK_CLOSED_HTTP:

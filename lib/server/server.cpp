@@ -49,6 +49,7 @@ void on_sweep(lws_sorted_usec_list_t* sul) {
   // timer must be rescheduled whatever happened.
   try {
     server->hub->sweep();
+    server->sweep_watchers();
     if (server->config_watch && ++server->sweeps % kSweepsPerConfigCheck == 0 && server->config_watch->changed())
       server->reload_registry("changed on disk");
   } catch (const std::exception& e) {
@@ -152,6 +153,8 @@ ServerImpl::ServerImpl(registry::Config c) : config(std::move(c)) {
     api->set_statistics_source(statistics.get());
   }
   if (!config.source.empty()) config_watch = std::make_unique<ConfigWatch>(config.source);
+  feed = std::make_unique<EventFeed>(unix_ms_now);
+  hub->add_observer(feed.get());
   if (config.server.debug) {
     console_log = std::make_unique<ConsoleLog>(stdout);
     hub->add_observer(console_log.get());
@@ -191,6 +194,7 @@ void ServerImpl::reload_registry(std::string_view why) {
   for (const auto& app : config.apps) removed += known(loaded->apps, app.id) ? 0 : 1;
   hub->set_apps(std::make_shared<const channels::AppDirectory>(loaded->apps));
   config.apps = std::move(loaded->apps);
+  feed->close_stale(hub->apps());
   // Listening sockets, TLS, statistics and metrics are set up once; only the
   // app registry is live.
   std::printf("pws: reloaded %s (%.*s): %zu apps, %zu added, %zu removed\n", config.source.c_str(),
@@ -205,6 +209,8 @@ void ServerImpl::begin_drain() {
   api->set_draining(true);
   // Section 8.5: every client gets 4200 and reconnects at once (elsewhere).
   hub->close_all(Errc::Reconnect);
+  // Watchers saw those disconnections; now they go too.
+  feed->close_all(info(Errc::Reconnect).code, info(Errc::Reconnect).message);
 }
 
 Server::Server(registry::Config config) : impl_(std::make_unique<ServerImpl>(std::move(config))) {}

@@ -16,6 +16,7 @@
 #include "registry/config.hpp"
 #include "server/config_watch.hpp"
 #include "server/console_log.hpp"
+#include "server/event_feed.hpp"
 #include "server/out_queue.hpp"
 #include "server/server.hpp"
 #include "server/statistics_recorder.hpp"
@@ -24,11 +25,12 @@ namespace pws::server {
 
 struct ServerImpl;
 
-/// One WebSocket connection (Pusher or custom endpoint). Allocated when the
-/// upgrade is filtered, freed on LWS_CALLBACK_CLOSED. Its address is its
-/// ConnectionId, so the hub reaches it with no lookup.
-struct WsSession final : WebSocket {
-  enum class Kind : unsigned char { Pusher, Custom, UnknownPath };
+/// One WebSocket connection (Pusher, custom endpoint or feed watcher).
+/// Allocated when the upgrade is filtered, freed on LWS_CALLBACK_CLOSED. Its
+/// address is its ConnectionId, so the hub reaches it with no lookup.
+/// Watchers (Kind::Feed) are never known to the hub, only to the EventFeed.
+struct WsSession final : WebSocket, FeedSink {
+  enum class Kind : unsigned char { Pusher, Custom, UnknownPath, Feed };
 
   lws* wsi = nullptr;
   ServerImpl* server = nullptr;
@@ -49,6 +51,12 @@ struct WsSession final : WebSocket {
   std::string origin;
   WebSocketHandler* handler = nullptr;
 
+  // Feed watchers: the app watched, and liveness for the ping sweep.
+  std::string feed_app_id;
+  bool feed_registered = false;  // in server->feed, until the close callback
+  std::int64_t last_seen_ms = 0;
+  std::int64_t ping_sent_ms = 0;  // 0 = no ping outstanding
+
   channels::ConnectionId connection_id() const noexcept {
     return reinterpret_cast<channels::ConnectionId>(this);
   }
@@ -65,6 +73,10 @@ struct WsSession final : WebSocket {
   const std::string& path() const override { return request_path; }
   void send(std::string_view text) override { enqueue(protocol::Frame::from_payload(text)); }
   void close(int code, std::string_view reason) override { request_close(code, reason); }
+
+  // FeedSink (watchers)
+  void feed_send(const protocol::Frame& frame) override { enqueue(frame); }
+  void feed_close(int code, std::string_view reason) override { request_close(code, reason); }
 };
 
 /// The hub's Outbox over WsSession queues.
@@ -99,6 +111,7 @@ struct ServerImpl {
   std::unique_ptr<channels::Hub> hub;
   std::unique_ptr<http_api::Api> api;
   std::unique_ptr<ConsoleLog> console_log;
+  std::unique_ptr<EventFeed> feed;  // always registered; costs one branch per hub event while unwatched
   std::unique_ptr<StatisticsRecorder> statistics;  // null when [statistics] enabled = false
   std::unique_ptr<ConfigWatch> config_watch;       // null when there is no config file
   std::map<std::string, std::shared_ptr<WebSocketHandler>> routes;
@@ -131,6 +144,11 @@ struct ServerImpl {
     return static_cast<std::size_t>(config.server.max_request_size_in_kb) * 1024;
   }
 
+  /// True when `path` (as received) is the feed endpoint {prefix}/feed.
+  bool is_feed_path(std::string_view path) const;
+  /// Pings idle watchers and closes those that did not answer (4201).
+  void sweep_watchers();
+
   void begin_drain();
   /// Loads the registry file again and swaps in its apps (SIGHUP or a
   /// change on disk); a broken file is reported and the running apps kept.
@@ -141,5 +159,12 @@ struct ServerImpl {
 /// libwebsockets callbacks (ws_session.cpp, http_session.cpp).
 int websocket_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, std::size_t len) noexcept;
 int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, std::size_t len) noexcept;
+
+/// LWS_CALLBACK_HTTP_CONFIRM_UPGRADE (http_session.cpp): a feed watcher is
+/// admitted or refused while the request is still HTTP, so a refusal is a
+/// plain HTTP response (404 / 401 / 403, JSON body) the client can read.
+/// Returns 0 to let the upgrade proceed (any path but the feed's), 1 when a
+/// refusal was written, -1 to hang up.
+int confirm_feed_upgrade(ServerImpl& server, lws* wsi);
 
 }  // namespace pws::server

@@ -15,6 +15,8 @@ static_assert(protocol::kFrameHeadroom >= LWS_PRE, "lws_write needs LWS_PRE byte
 
 namespace {
 
+constexpr std::string_view kFeedPath = "/feed";
+
 /// Fills the session from the upgrade request: which endpoint, app key,
 /// protocol version and origin (section 1.1-1.4).
 void classify_upgrade(WsSession& s, lws* wsi) {
@@ -36,6 +38,12 @@ void classify_upgrade(WsSession& s, lws* wsi) {
   if (auto route = server.routes.find(std::string(rest)); route != server.routes.end()) {
     s.kind = WsSession::Kind::Custom;
     s.handler = route->second.get();
+    return;
+  }
+  if (rest == kFeedPath) {
+    // Admitted already (signature, app) by the HTTP side's CONFIRM_UPGRADE.
+    s.kind = WsSession::Kind::Feed;
+    s.feed_app_id = query_value(wsi, "app_id").value_or(std::string());
     return;
   }
   constexpr std::string_view kAppPath = "/app/";
@@ -74,8 +82,23 @@ void reject(WsSession& s, Errc e) {
 void on_established(WsSession& s) {
   ServerImpl& server = *s.server;
   s.opened = true;
-  if (server.draining) return reject(s, Errc::Reconnect);
+  if (server.draining) {
+    if (s.kind == WsSession::Kind::Feed) return s.request_close(info(Errc::Reconnect).code, info(Errc::Reconnect).message);
+    return reject(s, Errc::Reconnect);
+  }
   switch (s.kind) {
+    case WsSession::Kind::Feed: {
+      // The registry may have changed since the upgrade was admitted.
+      const channels::App* app = server.hub->apps().find_by_id(s.feed_app_id);
+      if (!app || !app->enabled) {
+        const ErrcInfo& row = info(app ? Errc::AppDisabled : Errc::AppNotFound);
+        return s.request_close(row.code, row.message);
+      }
+      s.last_seen_ms = server.clock.monotonic_ms();
+      server.feed->add(&s, s.feed_app_id);
+      s.feed_registered = true;
+      return;
+    }
     case WsSession::Kind::UnknownPath:
       return reject(s, Errc::PathNotFound);
     case WsSession::Kind::Custom:
@@ -175,6 +198,10 @@ void on_closed(WsSession& s) {
       s.handler->on_close(s, s.close_code ? s.close_code : 1006);
     }
   }
+  if (s.feed_registered) {
+    s.feed_registered = false;
+    server.feed->remove(&s, s.feed_app_id);
+  }
 }
 
 }  // namespace
@@ -189,7 +216,8 @@ void WsSession::enqueue(const protocol::Frame& frame) {
     queue.clear();
     if (kind == Kind::Custom && handler) handler->on_error(*this, "outbound queue full");
     const ErrcInfo& row = info(Errc::OverCapacity);
-    queue.push(protocol::encode_error(Errc::OverCapacity, "Client too slow: outbound queue full"));
+    if (kind != Kind::Feed)  // watchers get feed JSON only: just the close
+      queue.push(protocol::encode_error(Errc::OverCapacity, "Client too slow: outbound queue full"));
     request_close(row.code, "Client too slow");
     // It may never read again: make sure it goes even then.
     lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, 5);
@@ -207,6 +235,33 @@ void WsSession::request_close(int code, std::string_view reason) {
   lws_callback_on_writable(wsi);
   // A close must not wait forever on a client that stopped reading.
   lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, 10);
+}
+
+bool ServerImpl::is_feed_path(std::string_view path) const {
+  const std::string& prefix = config.server.path_prefix;
+  if (!path.starts_with(prefix)) return false;
+  path.remove_prefix(prefix.size());
+  // A custom endpoint registered at /feed by an embedder keeps its path.
+  return path == kFeedPath && routes.find(std::string(kFeedPath)) == routes.end();
+}
+
+void ServerImpl::sweep_watchers() {
+  if (feed->watcher_count() == 0) return;
+  const std::int64_t now = clock.monotonic_ms();
+  const channels::HubSettings& settings = hub->settings();
+  feed->for_each_watcher([&](FeedSink& sink) {
+    auto& s = static_cast<WsSession&>(sink);
+    if (s.close_pending) return;
+    if (s.ping_sent_ms) {
+      if (now - s.ping_sent_ms >= settings.pong_timeout_ms) {
+        const ErrcInfo& row = info(Errc::PongTimeout);
+        s.request_close(row.code, row.message);
+      }
+    } else if (now - s.last_seen_ms >= settings.ping_interval_ms) {
+      s.ping_sent_ms = now;
+      outbox.ping(s.connection_id());
+    }
+  });
 }
 
 void LwsOutbox::ping(channels::ConnectionId to) {
@@ -231,6 +286,9 @@ int websocket_callback(lws* wsi, lws_callback_reasons reason, void* user, void* 
         server->live_sessions++;
         return 0;
       }
+      case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+        // lws 4.1 asks the protocol being upgraded to (ours, the default).
+        return confirm_feed_upgrade(*static_cast<ServerImpl*>(lws_context_user(lws_get_context(wsi))), wsi);
       case LWS_CALLBACK_ESTABLISHED:
         if (s) on_established(*s);
         return 0;
@@ -244,6 +302,12 @@ int websocket_callback(lws* wsi, lws_callback_reasons reason, void* user, void* 
                            reinterpret_cast<unsigned char*>(const_cast<char*>(why)), sizeof why - 1);
           if (s->kind == WsSession::Kind::Custom) s->handler->on_error(*s, "message too big");
           return -1;
+        }
+        if (s->kind == WsSession::Kind::Feed) {
+          // Watchers send nothing meaningful; anything proves liveness.
+          s->last_seen_ms = s->server->clock.monotonic_ms();
+          s->ping_sent_ms = 0;
+          return 0;
         }
         if (complete && s->rx.empty()) {
           on_message(*s, chunk);  // whole message in one piece: no copy
@@ -259,6 +323,10 @@ int websocket_callback(lws* wsi, lws_callback_reasons reason, void* user, void* 
       }
       case LWS_CALLBACK_RECEIVE_PONG:
         if (s && s->kind == WsSession::Kind::Pusher) s->server->hub->note_activity(s->connection_id());
+        if (s && s->kind == WsSession::Kind::Feed) {
+          s->last_seen_ms = s->server->clock.monotonic_ms();
+          s->ping_sent_ms = 0;
+        }
         return 0;
       case LWS_CALLBACK_SERVER_WRITEABLE:
         return s ? on_writable(*s) : -1;
