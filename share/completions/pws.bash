@@ -33,12 +33,13 @@ _pws() {
     ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
 
     local global_opts="-c --config --json -q --quiet -v --verbose -h --help"
-    local commands="serve trigger channels users apps stats"
+    local commands="serve trigger channels users tail apps stats"
     local server_opts="--url --app --timeout -k --insecure"
     local serve_opts="--host -p --port --debug"
     local trigger_opts="--channel --event --data --socket-id --info --batch $server_opts"
     local channels_opts="--prefix --info $server_opts"
     local users_opts="--channel $server_opts"
+    local tail_opts="--channel --event --type $server_opts"
     local apps_commands="add list show remove"
     local apps_add_opts="--name --id --key --secret --client-messages --no-statistics --env"
     local apps_list_opts="--show-secrets"
@@ -49,7 +50,7 @@ _pws() {
     local stats_clean_opts="--older-than --app --dry-run"
     # Options whose value is the next word (for finding the subcommand).
     local value_opts="-c --config --host -p --port --url --app --timeout --channel --event --data
-                      --socket-id --info --prefix --name --id --key --secret --since --older-than"
+                      --socket-id --info --prefix --name --id --key --secret --since --older-than --type"
 
     # `--config=FILE`: bash splits the word at "=" (COMP_WORDBREAKS).
     if [[ $prev == "=" ]] && ((COMP_CWORD > 1)); then
@@ -115,6 +116,18 @@ _pws() {
             for attr in user_count subscription_count; do
                 [[ ,$done_part == *",$attr,"* ]] && continue
                 [[ $done_part$attr == "$cur"* ]] && COMPREPLY+=("$done_part$attr")
+            done
+            return 0
+            ;;
+        --type)
+            # pws tail: a comma-separated list of event types.
+            local done_part="" type
+            [[ $cur == *,* ]] && done_part=${cur%,*},
+            COMPREPLY=()
+            for type in connected disconnected subscribed unsubscribed occupied vacated member_added \
+                member_removed client_event api_message error; do
+                [[ ,$done_part == *",$type,"* ]] && continue
+                [[ $done_part$type == "$cur"* ]] && COMPREPLY+=("$done_part$type")
             done
             return 0
             ;;
@@ -186,6 +199,7 @@ _pws() {
         trigger) opts="$trigger_opts $global_opts" ;;
         channels) opts="$channels_opts $global_opts" ;;
         users) opts="$users_opts $global_opts" ;;
+        tail) opts="$tail_opts $global_opts" ;;
         apps)
             case $sub in
                 "") opts=$global_opts words=$apps_commands ;;

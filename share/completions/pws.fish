@@ -18,7 +18,7 @@ function __pws_positionals
         end
         switch $token
             case -c --config --host -p --port --url --app --timeout --channel --event --data \
-                --socket-id --info --prefix --name --id --key --secret --since --older-than
+                --socket-id --info --prefix --name --id --key --secret --since --older-than --type
                 set skip_next 1
             case '-*'
             case '*'
@@ -83,6 +83,18 @@ function __pws_info_values
     end
 end
 
+# --type (pws tail): a comma-separated list of event types.
+function __pws_type_values
+    set -l token (commandline -ct)
+    set -l done_part ''
+    string match -q '*,*' -- $token; and set done_part (string replace -r '[^,]*$' '' -- $token)
+    for type in connected disconnected subscribed unsubscribed occupied vacated member_added member_removed \
+        client_event api_message error
+        string match -q "*,$type,*" -- ",$done_part"; and continue
+        echo $done_part$type
+    end
+end
+
 # --data: JSON, or @FILE.
 function __pws_data_values
     set -l token (commandline -ct)
@@ -108,6 +120,7 @@ complete -c pws -n __pws_needs_command -a serve -d 'Run the Pusher-compatible We
 complete -c pws -n __pws_needs_command -a trigger -d 'Publish an event on channels, or a batch of events'
 complete -c pws -n __pws_needs_command -a channels -d 'List the occupied channels, or show one channel'
 complete -c pws -n __pws_needs_command -a users -d 'List the users of a presence channel'
+complete -c pws -n __pws_needs_command -a tail -d 'Watch the events of an app live'
 complete -c pws -n __pws_needs_command -a apps -d 'Add, list, show and remove the apps of the registry'
 complete -c pws -n __pws_needs_command -a stats -d 'Show or clean the recorded statistics'
 
@@ -116,8 +129,8 @@ complete -c pws -n '__pws_is serve' -l host -x -a '0.0.0.0 127.0.0.1 ::1' -d 'Ad
 complete -c pws -n '__pws_is serve' -s p -l port -x -a '6001 0' -d 'Port to listen on (default 6001; 0 = any free port)'
 complete -c pws -n '__pws_is serve' -l debug -d 'Print one line per connection, subscription and message'
 
-# Server location and credentials: pws trigger, channels, users.
-set -l __pws_client '__pws_is trigger; or __pws_is channels; or __pws_is users'
+# Server location and credentials: pws trigger, channels, users, tail.
+set -l __pws_client '__pws_is trigger; or __pws_is channels; or __pws_is users; or __pws_is tail'
 complete -c pws -n $__pws_client -l url -x -a 'http://127.0.0.1:6001 https://' -d 'Server URL (default $PWS_URL, else from the config)'
 complete -c pws -n "$__pws_client; or __pws_is stats show; or __pws_is stats clean" -l app -x -a '(__pws_registry_apps)' -d 'The registry app (id or name)'
 complete -c pws -n $__pws_client -l timeout -x -a '5 10 30 60' -d 'Connect and request timeout in seconds (default 10)'
@@ -130,6 +143,11 @@ complete -c pws -n '__pws_is trigger' -l data -x -a '(__pws_data_values)' -d 'Ev
 complete -c pws -n '__pws_is trigger' -l socket-id -x -d 'Exclude this connection from the recipients'
 complete -c pws -n '__pws_is trigger; or __pws_is channels' -l info -x -a '(__pws_info_values)' -d 'Channel attributes to return'
 complete -c pws -n '__pws_is trigger' -l batch -r -F -d 'Send the events of an NDJSON file (- or none = stdin)'
+
+# pws tail
+complete -c pws -n '__pws_is tail' -l channel -x -d 'Only events on channels matching this glob'
+complete -c pws -n '__pws_is tail' -l event -x -d 'Only events whose name matches this glob'
+complete -c pws -n '__pws_is tail' -l type -x -a '(__pws_type_values)' -d 'Only these event types (comma list)'
 
 # pws channels
 complete -c pws -n '__pws_is channels' -l prefix -x -a 'presence- private- private-encrypted-' -d 'Only channels whose name starts with this'
