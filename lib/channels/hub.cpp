@@ -668,18 +668,26 @@ void Hub::handle(Connection& c, const protocol::ClientTrigger& trigger) {
   });
 }
 
+void Hub::count_sent(AppCounters& counters, const Frame& frame, std::uint64_t recipients) {
+  counters.messages_out += recipients;
+  counters.bytes_out += recipients * frame.size();
+}
+
 void Hub::send(Connection& c, const Frame& frame) {
   outbox_.send(c.id, frame);
-  AppCounters& counters = c.app->counters;
-  counters.messages_out++;
-  counters.bytes_out += frame.size();
+  count_sent(c.app->counters, frame, 1);
 }
 
 void Hub::broadcast(Channel& channel, const Frame& frame, const Connection* except) {
+  // Counted once per event, not per recipient: every subscriber shares the
+  // channel's app.
+  std::uint64_t sent = 0;
   for (Connection* s : channel.subscribers) {
     if (s == except) continue;
-    send(*s, frame);
+    outbox_.send(s->id, frame);
+    ++sent;
   }
+  if (sent) count_sent(channel.subscribers.front()->app->counters, frame, sent);
 }
 
 // ---- HTTP API side ----
@@ -696,10 +704,13 @@ void Hub::publish(const App& app, const PublishRequest& request) {
       auto it = state.users.find(std::string(protocol::server_to_user_id(name)));
       if (it != state.users.end()) {
         const Frame frame = protocol::encode_channel_event(request.name, request.data, name);
+        std::uint64_t sent = 0;
         for (Connection* c : it->second) {
           if (c == except) continue;
-          send(*c, frame);
+          outbox_.send(c->id, frame);
+          ++sent;
         }
+        count_sent(state.counters, frame, sent);
       }
     } else if (auto it = state.channels.find(name); it != state.channels.end()) {
       // One encoding per channel, shared by every subscriber's queue.

@@ -165,6 +165,7 @@ class Hub {
   void remove_connection(Connection& c);
   /// Queues `frame` to `c` and counts it.
   void send(Connection& c, const protocol::Frame& frame);
+  static void count_sent(AppCounters& counters, const protocol::Frame& frame, std::uint64_t recipients);
   void broadcast(Channel& channel, const protocol::Frame& frame, const Connection* except);
   void send_subscription_count(AppState& state, Channel& channel);
   void broadcast_subscription_count(Channel& channel, std::int64_t now);
