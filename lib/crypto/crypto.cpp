@@ -49,6 +49,10 @@ bool constant_time_equal(std::string_view a, std::string_view b) noexcept {
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
+bool secrets_equal(std::string_view given, std::string_view expected) {
+  return constant_time_equal(sha256(given), sha256(expected));
+}
+
 std::string random_bytes(std::size_t count) {
   std::string out(count, '\0');
   if (count && RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(count)) != 1)

@@ -21,6 +21,11 @@ std::string sha256(std::string_view data);
 /// True when a and b are equal; the time taken does not depend on where they differ.
 bool constant_time_equal(std::string_view a, std::string_view b) noexcept;
 
+/// True when two secrets of any length are equal; neither where they differ
+/// nor the length of the expected one shows in the time taken (both are
+/// hashed first, then the digests compared in constant time).
+bool secrets_equal(std::string_view given, std::string_view expected);
+
 /// `count` bytes from OpenSSL's CSPRNG. Throws std::runtime_error if it fails.
 std::string random_bytes(std::size_t count);
 

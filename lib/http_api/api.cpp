@@ -33,16 +33,22 @@ Api::Api(channels::Hub& hub, const channels::Clock& clock, ApiSettings settings)
 
 Response Api::handle(const Request& request) {
   std::string app_id;
-  Response response = dispatch(request, app_id);
+  Response response = dispatch(request, app_id, true);
+  if (!app_id.empty()) ++http_counts_[{app_id, response.status}];
+  return response;
+}
+
+Response Api::handle_preauthorized(const Request& request) {
+  std::string app_id;
+  Response response = dispatch(request, app_id, false);
   if (!app_id.empty()) ++http_counts_[{app_id, response.status}];
   return response;
 }
 
 Response Api::metrics(const Request& request) {
   if (!settings_.metrics_enabled) return error_response(404, "Not found");
-  const std::string expected = "Bearer " + settings_.metrics_token;
-  const bool token_ok = !settings_.metrics_token.empty() && request.authorization.size() == expected.size() &&
-                        crypto::constant_time_equal(request.authorization, expected);
+  const bool token_ok = !settings_.metrics_token.empty() &&
+                        crypto::secrets_equal(request.authorization, "Bearer " + settings_.metrics_token);
   if (!request.from_loopback && !token_ok)
     return error_response(403, settings_.metrics_token.empty()
                                    ? "/metrics is open to loopback clients only; set [metrics] token to scrape it "
@@ -56,7 +62,7 @@ Response Api::metrics(const Request& request) {
   return response;
 }
 
-Response Api::dispatch(const Request& request, std::string& counted_app_id) {
+Response Api::dispatch(const Request& request, std::string& counted_app_id, bool signature_required) {
   // Boost.JSON and the standard library may still throw (bad_alloc); this is
   // the module's edge, so nothing escapes towards the lws callback.
   try {
@@ -104,10 +110,12 @@ Response Api::dispatch(const Request& request, std::string& counted_app_id) {
     if (!params) return error_from(params.error());
     const SignedRequest signed_request{request.method, request.path, path, request.query,
                                        request.body};
-    if (auto auth = authenticate(*app, signed_request, *params, clock_.unix_seconds(),
-                                 settings_.auth_timestamp_tolerance);
-        !auth)
-      return error_from(auth.error());
+    if (signature_required) {
+      if (auto auth = authenticate(*app, signed_request, *params, clock_.unix_seconds(),
+                                   settings_.auth_timestamp_tolerance);
+          !auth)
+        return error_from(auth.error());
+    }
     if (!app->enabled) return error_response(403, info(Errc::AppDisabled).message);
 
     const RouteContext ctx{hub_, *app, request, *route, *params, statistics_, clock_};

@@ -29,6 +29,11 @@ class Api {
   /// Handles GET /, /up, /ready, /metrics and everything under /apps/{id}/.
   Response handle(const Request& request);
 
+  /// handle() for an in-process caller that has already established the
+  /// right to act as the app (the dashboard): everything but the signature
+  /// check, so its parameters, limits and answers are exactly the API's.
+  Response handle_preauthorized(const Request& request);
+
   /// Where GET /apps/{id}/statistics and /metrics find the statistics;
   /// null (the default) = statistics off. Must outlive the Api.
   void set_statistics_source(StatisticsSource* source) noexcept { statistics_ = source; }
@@ -47,7 +52,7 @@ class Api {
   HttpCounts http_counts_;
 
   /// handle() without the counting; `app_id` is set once the app is known.
-  Response dispatch(const Request& request, std::string& app_id);
+  Response dispatch(const Request& request, std::string& app_id, bool signature_required);
   Response metrics(const Request& request);
 };
 

@@ -14,6 +14,9 @@ struct Request {
   std::string query;   ///< raw query string without '?', still percent-encoded
   std::string body;
   std::string authorization;   ///< the Authorization header ("" when absent)
+  std::string host;            ///< the Host header ("" when absent)
+  std::string origin;          ///< the Origin header ("" when absent)
+  std::string content_type;    ///< the Content-Type header ("" when absent)
   bool from_loopback = false;  ///< the peer is 127.0.0.0/8 or ::1
 };
 
