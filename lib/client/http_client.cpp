@@ -635,4 +635,10 @@ Result<HttpResponse> http_request(const Url& server, std::string_view method, st
   }
 }
 
+Status probe_tcp(const Url& server, std::chrono::milliseconds timeout) {
+  auto sock = connect_tcp(server, Clock::now() + timeout, timeout);
+  if (!sock) return sock.error();
+  return Ok{};
+}
+
 }  // namespace pws::client

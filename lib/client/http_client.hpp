@@ -46,4 +46,10 @@ Result<std::optional<HttpResponse>> parse_response(std::string_view raw, bool at
 /// The value of header `name` (lower-case) of `response`, or nullptr.
 const std::string* find_header(const HttpResponse& response, std::string_view name);
 
+/// Opens and closes a TCP connection to `server`: nothing when it can be
+/// reached, else the system's reason ("cannot resolve host ...", "cannot
+/// connect to host:port: connection refused", a timeout) as Errc::Unreachable.
+/// For callers whose own transport reports failures vaguely (libwebsockets).
+Status probe_tcp(const Url& server, std::chrono::milliseconds timeout);
+
 }  // namespace pws::client

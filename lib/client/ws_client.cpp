@@ -1,8 +1,11 @@
 // The libwebsockets client of ws_client.hpp.
 #include "client/ws_client.hpp"
 
+#include "client/http_client.hpp"
+
 #include <libwebsockets.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <stdexcept>
@@ -196,9 +199,17 @@ std::optional<WsConnectError> WsClient::connect(const std::string& target) {
 
   const std::string where = impl.host_header;
   const auto deadline = std::chrono::steady_clock::now() + impl.options.timeout;
+  // libwebsockets says little more than "Unable to connect"; a plain TCP
+  // connect tells the user why (refused, no route, unknown host, timeout).
+  auto unreachable = [&](const std::string& lws_reason) {
+    const auto remaining =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (auto probe = probe_tcp(server, std::max(remaining, std::chrono::milliseconds(200))); !probe)
+      return WsConnectError{0, Errc::Unreachable, probe.error().message};
+    return WsConnectError{0, Errc::Unreachable, "cannot connect to " + where + lws_reason};
+  };
   impl.wsi = lws_client_connect_via_info(&info);
-  if (impl.wsi == nullptr && !impl.failed)
-    return WsConnectError{0, Errc::Unreachable, "cannot connect to " + where};
+  if (impl.wsi == nullptr && !impl.failed) return unreachable("");
   while (!impl.established && !impl.failed && !stopped()) {
     if (std::chrono::steady_clock::now() >= deadline) {
       impl.drop();
@@ -216,7 +227,7 @@ std::optional<WsConnectError> WsClient::connect(const std::string& target) {
   if (impl.http_status > 0 && impl.http_status != 101)
     return WsConnectError{impl.http_status, Errc::Io,
                           "the server refused the WebSocket upgrade with HTTP " + std::to_string(impl.http_status)};
-  return WsConnectError{0, Errc::Unreachable, "cannot connect to " + where + ": " + impl.fail_reason};
+  return unreachable(": " + impl.fail_reason);
 }
 
 WsEnd WsClient::run(const std::function<void(std::string_view)>& on_message) {
