@@ -56,10 +56,24 @@ struct MetricsConfig {
   std::string token;
 };
 
+/// [dashboard]: the debug dashboard page and the live event feed it shares
+/// with `pws tail`.
+struct DashboardConfig {
+  bool enabled = true;
+  std::string path = "/dashboard";  ///< under [server] path_prefix
+  /// Bearer token that opens the dashboard to every app from anywhere;
+  /// "" = only loopback and app credentials (key + secret) open it.
+  std::string token;
+  bool open_on_loopback = true;  ///< no credentials needed from this machine
+  /// Event data longer than this is cut (at a UTF-8 boundary) in the feed.
+  int max_event_data_size_in_bytes = 1024;
+};
+
 struct Config {
   ServerConfig server;
   StatisticsConfig statistics;
   MetricsConfig metrics;
+  DashboardConfig dashboard;
   std::vector<channels::App> apps;
   /// File it was loaded from; empty when built in memory.
   std::filesystem::path source;

@@ -36,6 +36,13 @@
 //   enabled = true                 # GET /metrics (Prometheus text)
 //   token = ""                     # bearer token for non-loopback scrapers
 //
+//   [dashboard]
+//   enabled = true                 # the page at {path_prefix}{path}
+//   path = "/dashboard"            # "/x[/y]": leading "/", no trailing "/"
+//   token = ""                     # opens it from anywhere (Authorization: Bearer)
+//   open_on_loopback = true        # no credentials needed from this machine
+//   max_event_data_size_in_bytes = 1024  # 16..1048576; longer data is cut in the feed
+//
 //   [limits]                       # defaults for every app's AppLimits fields
 //   max_client_events_per_sec = 10
 //
@@ -204,6 +211,31 @@ void read_metrics(TableReader& reader, MetricsConfig& metrics) {
   reader.report_unknown_keys();
 }
 
+void read_dashboard(TableReader& reader, DashboardConfig& dashboard) {
+  reader.read("enabled", dashboard.enabled);
+  std::string path;
+  if (reader.read("path", path)) {
+    const bool reserved = path == "/feed" || path == "/app" || path == "/apps" || path == "/metrics" ||
+                          path == "/up" || path == "/ready" || path.starts_with("/app/") ||
+                          path.starts_with("/apps/");
+    if (path.size() < 2 || path.front() != '/' || path.back() == '/' ||
+        path.find_first_of("?#%\\ \t") != std::string::npos || path.find("//") != std::string::npos)
+      reader.diagnostics().add(*reader.get("path"), reader.field("path"),
+                               "must start with \"/\", not end with \"/\" and hold no spaces, \"?\", \"#\" or \"%\"");
+    else if (reserved)
+      reader.diagnostics().add(*reader.get("path"), reader.field("path"),
+                               "\"" + path + "\" is used by the Pusher protocol or the HTTP API");
+    else
+      dashboard.path = std::move(path);
+  }
+  if (reader.read("token", dashboard.token) && !dashboard.token.empty() && dashboard.token.size() < 16)
+    reader.diagnostics().add(*reader.get("token"), reader.field("token"),
+                             "must be at least 16 characters (or \"\" for none)");
+  reader.read("open_on_loopback", dashboard.open_on_loopback);
+  reader.read("max_event_data_size_in_bytes", dashboard.max_event_data_size_in_bytes, IntRange{16, 1048576});
+  reader.report_unknown_keys();
+}
+
 // ---- [[apps]] ----
 
 /// An app plus where its id and key were written, for duplicate reports.
@@ -354,6 +386,11 @@ Result<Config> parse_config(std::string_view toml_text, const std::string& sourc
   if (const toml::table* metrics = reader.read_table("metrics")) {
     TableReader metrics_reader(*metrics, "metrics", diagnostics);
     read_metrics(metrics_reader, config.metrics);
+  }
+
+  if (const toml::table* dashboard = reader.read_table("dashboard")) {
+    TableReader dashboard_reader(*dashboard, "dashboard", diagnostics);
+    read_dashboard(dashboard_reader, config.dashboard);
   }
 
   // [limits] first: it is the base every app's limits start from.

@@ -185,6 +185,18 @@ void write_statistics(Writer& w) {
   const MetricsConfig m;
   w.setting("enabled", m.enabled, m.enabled);
   w.setting("token", m.token, m.token, "\"\" = loopback only");
+  w.text(
+      "\n"
+      "# The debug dashboard (http://127.0.0.1:6001/dashboard/): open to this\n"
+      "# machine; from elsewhere it asks for an app's key and secret, or the token.\n"
+      "[dashboard]\n");
+  const DashboardConfig b;
+  w.setting("enabled", b.enabled, b.enabled);
+  w.setting("path", b.path, b.path);
+  w.setting("token", b.token, b.token, "opens every app from anywhere; \"\" = none");
+  w.setting("open_on_loopback", b.open_on_loopback, b.open_on_loopback);
+  w.setting("max_event_data_size_in_bytes", b.max_event_data_size_in_bytes, b.max_event_data_size_in_bytes,
+            "longer event data is cut in the feed");
 }
 
 }  // namespace

@@ -28,8 +28,8 @@ std::string_view utf8_cut(std::string_view text, std::size_t max) noexcept {
   return text.substr(0, end);
 }
 
-protocol::Frame encode_feed_event(std::int64_t time_ms, const FeedEvent& e) {
-  const std::string_view data = e.has_data ? utf8_cut(e.data, kFeedDataLimit) : std::string_view();
+protocol::Frame encode_feed_event(std::int64_t time_ms, const FeedEvent& e, std::size_t data_limit) {
+  const std::string_view data = e.has_data ? utf8_cut(e.data, data_limit) : std::string_view();
   protocol::FrameBuilder builder(96 + e.app_id.size() + e.socket_id.size() + e.channel.size() + e.event.size() +
                                  data.size() + e.user_id.size() + e.origin.size() + e.message.size());
   std::string& out = builder.out();
@@ -86,7 +86,8 @@ FeedAdmission admit_watcher(const channels::AppDirectory& apps, std::string_view
   return verdict;
 }
 
-EventFeed::EventFeed(std::function<std::int64_t()> now_ms) : now_ms_(std::move(now_ms)) {}
+EventFeed::EventFeed(std::function<std::int64_t()> now_ms, std::size_t data_limit)
+    : now_ms_(std::move(now_ms)), data_limit_(data_limit) {}
 
 void EventFeed::add(FeedSink* sink, const std::string& app_id) {
   by_app_[app_id].push_back(sink);
@@ -94,7 +95,7 @@ void EventFeed::add(FeedSink* sink, const std::string& app_id) {
   FeedEvent started;
   started.type = "feed_started";
   started.app_id = app_id;
-  sink->feed_send(encode_feed_event(now_ms_(), started));
+  sink->feed_send(encode_feed_event(now_ms_(), started, data_limit_));
 }
 
 void EventFeed::remove(FeedSink* sink, const std::string& app_id) {
@@ -133,7 +134,7 @@ const std::vector<FeedSink*>* EventFeed::watchers_of(const std::string& app_id) 
 }
 
 void EventFeed::fan_out(const std::vector<FeedSink*>& sinks, FeedEvent& event) {
-  const protocol::Frame frame = encode_feed_event(now_ms_(), event);  // one encoding for every watcher
+  const protocol::Frame frame = encode_feed_event(now_ms_(), event, data_limit_);  // one encoding for every watcher
   // feed_send never removes a watcher synchronously (closing is deferred to
   // the transport's close callback), so iterating the vector is safe.
   for (FeedSink* sink : sinks) sink->feed_send(frame);

@@ -32,8 +32,9 @@ class FeedSink {
   virtual void feed_close(int code, std::string_view reason) = 0;
 };
 
-/// Data longer than this is cut (at a UTF-8 boundary) and marked truncated.
-inline constexpr std::size_t kFeedDataLimit = 1024;
+/// Data longer than the limit ([dashboard] max_event_data_size_in_bytes,
+/// by default this) is cut at a UTF-8 boundary and marked truncated.
+inline constexpr std::size_t kDefaultFeedDataLimit = 1024;
 
 /// The fields of one feed message; empty views and unset flags are omitted.
 struct FeedEvent {
@@ -52,7 +53,8 @@ struct FeedEvent {
 };
 
 /// {"time_ms":..,"type":..,"app_id":..,...} in the order of the spec.
-protocol::Frame encode_feed_event(std::int64_t time_ms, const FeedEvent& event);
+protocol::Frame encode_feed_event(std::int64_t time_ms, const FeedEvent& event,
+                                  std::size_t data_limit = kDefaultFeedDataLimit);
 
 /// The longest prefix of `text` of at most `max` bytes that does not cut a
 /// UTF-8 sequence.
@@ -77,7 +79,7 @@ FeedAdmission admit_watcher(const channels::AppDirectory& apps, std::string_view
 class EventFeed final : public channels::Observer {
  public:
   /// `now_ms`: wall-clock Unix milliseconds (time_ms of each message).
-  explicit EventFeed(std::function<std::int64_t()> now_ms);
+  explicit EventFeed(std::function<std::int64_t()> now_ms, std::size_t data_limit = kDefaultFeedDataLimit);
 
   /// Registers a watcher of `app_id` and sends it feed_started.
   void add(FeedSink* sink, const std::string& app_id);
@@ -125,6 +127,7 @@ class EventFeed final : public channels::Observer {
   void fan_out(const std::vector<FeedSink*>& sinks, FeedEvent& event);
 
   std::function<std::int64_t()> now_ms_;
+  std::size_t data_limit_;
   std::unordered_map<std::string, std::vector<FeedSink*>> by_app_;  // never holds an empty vector
   std::size_t total_ = 0;
 };

@@ -1,17 +1,20 @@
 // The event feed (notes/feed-spec.md): signed watchers at {prefix}/feed see every hub event
 // of their app, in order and exactly once; refusals are HTTP responses at the upgrade;
 // watchers are invisible to Pusher clients, connection counts and metrics; they are
-// closed with 4200 on a graceful stop.
+// closed with 4200 on a graceful stop, 4100 when they cannot keep up, and 4001/4003 when a
+// reload removes or disables their app.
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
+import { renameSync, writeFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import {
-  startServer, connect, connectOk, subscribePresence, subscribePrivate, DEFAULT_TIMEOUT_MS,
+  startServer, connect, connectOk, subscribePresence, subscribePrivate, renderConfig, DEFAULT_TIMEOUT_MS,
 } from './lib/harness.mjs';
-import { publish } from './lib/trigger.mjs';
+import { publish, signedRequest } from './lib/trigger.mjs';
 import { rawRequest } from './lib/http.mjs';
+import { rawUpgrade, parseFrames, failAfter, drainUntilClosed } from './lib/raw_socket.mjs';
 
 const mainApp = { id: '1001', key: 'pws-key', secret: 'pws-secret', enable_client_messages: true };
 const otherApp = { id: '1002', key: 'other-key', secret: 'other-secret', enable_client_messages: true };
@@ -270,6 +273,64 @@ describe('event feed', () => {
       assert.equal(ci.code, 4200);
       // It saw the Pusher connection go first.
       assert.ok(w.frames.some((f) => f.type === 'disconnected' && f.socket_id === c.socketId), w.seen());
+    } finally {
+      await s.stop();
+    }
+  });
+
+  test('a watcher that stops reading is closed with 4100 while another keeps up', async () => {
+    // Small queue bounds, and data kept whole in the feed so that few events overflow them.
+    const s = await startServer({
+      apps: [mainApp],
+      server: { max_outbound_messages: 50, max_outbound_bytes_in_kb: 256 },
+      tables: { dashboard: { max_event_data_size_in_bytes: 16384 } },
+    });
+    try {
+      const healthy = await watch(s, mainApp);
+      const slow = await rawUpgrade(s.port, feedPath(mainApp));
+      slow.stopCollecting();
+      slow.pause(); // the kernel buffers fill, then the server's queue for it
+
+      const data = 'x'.repeat(8 * 1024);
+      const batches = 300; // 3,000 feed messages of 8 KB: far beyond socket buffers + 256 KB
+      let seen = 0;
+      const all = new Promise((resolve) => {
+        healthy.ws.on('message', (m) => { if (m.includes('"api_message"') && ++seen >= batches * 10) resolve(); });
+      });
+      for (let i = 0; i < batches; i++) {
+        const batch = Array.from({ length: 10 }, (_, j) => ({ channel: 'firehose', name: 'tick', data: `${i * 10 + j}:${data}` }));
+        const res = await signedRequest(s, mainApp, 'POST', '/batch_events', { body: JSON.stringify({ batch }) });
+        assert.equal(res.status, 200);
+      }
+      await Promise.race([all, failAfter(30000, () => `the healthy watcher saw ${seen} of ${batches * 10}`)]);
+
+      const frames = parseFrames(await drainUntilClosed(slow, 15000, 'the slow watcher'));
+      const close = frames.find((f) => f.opcode === 8);
+      assert.ok(close, 'a close frame was sent');
+      assert.equal(close.payload.readUInt16BE(0), 4100);
+      const ticks = frames.filter((f) => f.opcode === 1 && f.payload.includes('"api_message"')).length;
+      assert.ok(ticks < batches * 10, `the slow watcher should not have got everything (${ticks})`);
+      assert.equal(healthy.closeInfo, null, 'the healthy watcher stays open');
+      healthy.close();
+      (await connectOk(s)).close(); // still serving
+    } finally {
+      await s.stop();
+    }
+  });
+
+  test('a reload closes the watchers of a removed app with 4001 and of a disabled app with 4003', async () => {
+    const s = await startServer({ apps: [mainApp, otherApp] });
+    try {
+      const removedWatcher = await watch(s, otherApp);
+      const disabledWatcher = await watch(s, mainApp);
+      const temp = `${s.configPath}.new`;
+      writeFileSync(temp, renderConfig({ apps: [{ ...mainApp, enabled: false }] }), { mode: 0o600 });
+      renameSync(temp, s.configPath);
+      s.proc.kill('SIGHUP');
+      assert.equal((await removedWatcher.closedWithin(5000)).code, 4001);
+      assert.equal((await disabledWatcher.closedWithin(5000)).code, 4003);
+      const refused = await refusal(s, feedPath(mainApp));
+      assert.equal(refused.status, 403);
     } finally {
       await s.stop();
     }

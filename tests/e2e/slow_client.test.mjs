@@ -4,10 +4,8 @@
 // while a healthy subscriber on the same channel keeps receiving everything.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
-import { randomBytes } from 'node:crypto';
-
 import { startServer, connectOk, defaultApp } from './lib/harness.mjs';
+import { rawUpgrade, maskedText, parseFrames, failAfter, drainUntilClosed } from './lib/raw_socket.mjs';
 import { signedRequest } from './lib/trigger.mjs';
 
 let server;
@@ -17,70 +15,20 @@ before(async () => {
 });
 after(async () => server && (await server.stop()));
 
-/** A WebSocket client on a raw TCP socket, so the test controls when it reads. */
+/** A raw-socket subscriber of `channel`, so the test controls when it reads. */
 async function rawSubscriber(port, channel) {
-  const socket = net.connect(port, '127.0.0.1');
-  await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-  const key = randomBytes(16).toString('base64');
-  socket.write(
-    `GET /app/${defaultApp.key}?protocol=7 HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n` +
-      `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
-  );
-  let buffer = Buffer.alloc(0);
-  const onData = (chunk) => (buffer = Buffer.concat([buffer, chunk]));
-  socket.on('data', onData);
+  const socket = await rawUpgrade(port, `/app/${defaultApp.key}?protocol=7`);
   const deadline = Date.now() + 5000;
-  while (!buffer.includes('subscription_succeeded')) {
-    if (buffer.includes('connection_established') && !socket.subscribed) {
+  while (!socket.received.includes('subscription_succeeded')) {
+    if (socket.received.includes('connection_established') && !socket.subscribed) {
       socket.subscribed = true;
       socket.write(maskedText(JSON.stringify({ event: 'pusher:subscribe', data: { channel } })));
     }
-    if (Date.now() > deadline) throw new Error(`no subscription: ${buffer}`);
+    if (Date.now() > deadline) throw new Error(`no subscription: ${socket.received}`);
     await new Promise((r) => setTimeout(r, 10));
   }
-  socket.off('data', onData);
+  socket.stopCollecting();
   return socket;
-}
-
-/** A promise that rejects after `ms` without keeping the process alive. */
-function failAfter(ms, message) {
-  return new Promise((_, reject) => setTimeout(() => reject(new Error(message())), ms).unref());
-}
-
-function maskedText(text) {
-  const payload = Buffer.from(text);
-  assert.ok(payload.length < 126);
-  const mask = randomBytes(4);
-  const frame = Buffer.alloc(6 + payload.length);
-  frame[0] = 0x81;
-  frame[1] = 0x80 | payload.length;
-  mask.copy(frame, 2);
-  for (let i = 0; i < payload.length; i++) frame[6 + i] = payload[i] ^ mask[i % 4];
-  return frame;
-}
-
-/** Parses unmasked server frames: [{opcode, payload}]. */
-function parseFrames(buffer) {
-  const frames = [];
-  let offset = 0;
-  while (offset + 2 <= buffer.length) {
-    const opcode = buffer[offset] & 0x0f;
-    let length = buffer[offset + 1] & 0x7f;
-    let header = 2;
-    if (length === 126) {
-      if (offset + 4 > buffer.length) break;
-      length = buffer.readUInt16BE(offset + 2);
-      header = 4;
-    } else if (length === 127) {
-      if (offset + 10 > buffer.length) break;
-      length = Number(buffer.readBigUInt64BE(offset + 2));
-      header = 10;
-    }
-    if (offset + header + length > buffer.length) break;
-    frames.push({ opcode, payload: buffer.subarray(offset + header, offset + header + length) });
-    offset += header + length;
-  }
-  return frames;
 }
 
 test('a subscriber that stops reading is closed with 4100 while others keep receiving (issue 2, 2.10)', async () => {
@@ -111,13 +59,7 @@ test('a subscriber that stops reading is closed with 4100 while others keep rece
   ]);
 
   // Now read what the slow client was sent: events, then the 4100 error and close.
-  let buffer = Buffer.alloc(0);
-  slow.on('data', (chunk) => (buffer = Buffer.concat([buffer, chunk])));
-  const ended = new Promise((resolve) => slow.once('close', resolve));
-  slow.resume();
-  await Promise.race([ended, failAfter(15000, () => 'slow client was not closed')]);
-
-  const frames = parseFrames(buffer);
+  const frames = parseFrames(await drainUntilClosed(slow, 15000, 'the slow client'));
   const texts = frames.filter((f) => f.opcode === 1).map((f) => f.payload.toString());
   const events = texts.filter((t) => t.includes('"tick"')).length;
   assert.ok(events < batches * 10, `the slow client should not have received every event (${events})`);

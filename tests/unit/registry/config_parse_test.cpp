@@ -418,3 +418,39 @@ TEST_CASE("relative TLS paths are resolved against the config file's directory",
   CHECK(config->server.tls.cert_path == (dir / "conf/tls/cert.pem").string());
   CHECK(config->server.tls.key_path == "/abs/key.pem");
 }
+
+TEST_CASE("[dashboard] defaults, and every setting read", "[registry]") {
+  const Config defaults = parse_ok("");
+  CHECK(defaults.dashboard.enabled);
+  CHECK(defaults.dashboard.path == "/dashboard");
+  CHECK(defaults.dashboard.token.empty());
+  CHECK(defaults.dashboard.open_on_loopback);
+  CHECK(defaults.dashboard.max_event_data_size_in_bytes == 1024);
+
+  const Config c = parse_ok(R"toml([dashboard]
+enabled = false
+path = "/debug/console"
+token = "a-token-of-24-characters"
+open_on_loopback = false
+max_event_data_size_in_bytes = 4096
+)toml");
+  CHECK_FALSE(c.dashboard.enabled);
+  CHECK(c.dashboard.path == "/debug/console");
+  CHECK(c.dashboard.token == "a-token-of-24-characters");
+  CHECK_FALSE(c.dashboard.open_on_loopback);
+  CHECK(c.dashboard.max_event_data_size_in_bytes == 4096);
+}
+
+TEST_CASE("[dashboard] refuses paths the protocol uses, malformed paths, short tokens and odd sizes", "[registry]") {
+  for (const char* path : {"dashboard", "/dashboard/", "/", "", "/a b", "/a?b", "/a%2f", "/a//b"})
+    CHECK_THAT(parse_error("[dashboard]\npath = \"" + std::string(path) + "\"\n"),
+               Contains("pws.toml:2: dashboard.path: must start with \"/\""));
+  for (const char* path : {"/feed", "/app", "/apps", "/apps/1", "/metrics", "/up", "/ready"})
+    CHECK_THAT(parse_error("[dashboard]\npath = \"" + std::string(path) + "\"\n"),
+               Contains("is used by the Pusher protocol or the HTTP API"));
+  CHECK_THAT(parse_error("[dashboard]\ntoken = \"short\"\n"),
+             Contains("pws.toml:2: dashboard.token: must be at least 16 characters"));
+  CHECK_THAT(parse_error("[dashboard]\nmax_event_data_size_in_bytes = 8\n"),
+             Contains("dashboard.max_event_data_size_in_bytes"));
+  CHECK_THAT(parse_error("[dashboard]\nfoo = 1\n"), Contains("dashboard.foo"));
+}

@@ -60,19 +60,29 @@ TEST_CASE("feed data is cut at 1024 bytes on a UTF-8 boundary and marked truncat
   e.type = "api_message";
   e.app_id = "1";
   e.has_data = true;
-  const std::string exact(kFeedDataLimit, 'x');
+  const std::string exact(kDefaultFeedDataLimit, 'x');
   e.data = exact;
   CHECK(encode_feed_event(0, e).payload().find("truncated") == std::string_view::npos);
 
-  std::string longer(kFeedDataLimit - 1, 'x');
+  std::string longer(kDefaultFeedDataLimit - 1, 'x');
   longer += "\xC3\xA9";  // é straddles the limit
   longer += "tail";
   e.data = longer;
   const std::string out(encode_feed_event(0, e).payload());
   CHECK(out.find("\"truncated\":true") != std::string::npos);
-  CHECK(out.find("\"data\":\"" + std::string(kFeedDataLimit - 1, 'x') + "\"") != std::string::npos);
+  CHECK(out.find("\"data\":\"" + std::string(kDefaultFeedDataLimit - 1, 'x') + "\"") != std::string::npos);
   CHECK(utf8_cut("ab\xC3\xA9", 3) == "ab");
   CHECK(utf8_cut("abc", 3) == "abc");
+}
+
+TEST_CASE("the feed's data limit is configurable ([dashboard] max_event_data_size_in_bytes)") {
+  std::int64_t now = 5;
+  EventFeed feed([&] { return now; }, 16);
+  FakeSink sink;
+  feed.add(&sink, "1");
+  feed.on_api_message(make_app("1", "k", "s"), "orders", "created", std::string(40, 'y'));
+  REQUIRE(sink.frames.size() == 2);
+  CHECK(sink.last().find("\"data\":\"" + std::string(16, 'y') + "\",\"truncated\":true") != std::string::npos);
 }
 
 TEST_CASE("watchers see only their own app, one shared frame per event") {
