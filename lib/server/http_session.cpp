@@ -172,6 +172,9 @@ int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, s
         s.request.path = std::string(static_cast<const char*>(in), len);
         s.request.query = query_string(wsi);
         s.request.authorization = request_header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+        s.request.host = request_header(wsi, WSI_TOKEN_HOST);
+        s.request.origin = request_header(wsi, WSI_TOKEN_ORIGIN);
+        s.request.content_type = request_header(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE);
         s.request.from_loopback = peer_is_loopback(wsi);
 
         const bool has_body = s.request.method == "POST" || s.request.method == "PUT" || s.request.method == "PATCH";
@@ -199,7 +202,7 @@ int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, s
           }
           if (has_length) return 0;  // the body follows
         }
-        return respond(wsi, s, server->api->handle(s.request));
+        return respond(wsi, s, server->handle_http(s.request));
       }
       case LWS_CALLBACK_HTTP_BODY: {
         if (!*slot) return -1;
@@ -220,7 +223,7 @@ int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, s
         HttpSession& s = **slot;
         auto* server = static_cast<ServerImpl*>(lws_context_user(lws_get_context(wsi)));
         if (s.body_too_large) return respond(wsi, s, body_too_large(*server));
-        return respond(wsi, s, server->api->handle(s.request));
+        return respond(wsi, s, server->handle_http(s.request));
       }
       case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
         return confirm_feed_upgrade(*static_cast<ServerImpl*>(lws_context_user(lws_get_context(wsi))), wsi);

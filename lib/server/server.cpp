@@ -153,7 +153,18 @@ ServerImpl::ServerImpl(registry::Config c) : config(std::move(c)) {
     api->set_statistics_source(statistics.get());
   }
   if (!config.source.empty()) config_watch = std::make_unique<ConfigWatch>(config.source);
-  feed = std::make_unique<EventFeed>(unix_ms_now);
+  feed = std::make_unique<EventFeed>(unix_ms_now,
+                                     static_cast<std::size_t>(config.dashboard.max_event_data_size_in_bytes));
+  if (config.dashboard.enabled) {
+    dashboard::DashboardSettings dashboard_settings;
+    dashboard_settings.path_prefix = config.server.path_prefix;
+    dashboard_settings.path = config.dashboard.path;
+    dashboard_settings.access.token = config.dashboard.token;
+    dashboard_settings.access.open_on_loopback = config.dashboard.open_on_loopback;
+    dashboard_settings.feed_data_limit = config.dashboard.max_event_data_size_in_bytes;
+    dashboard_settings.version = PWS_VERSION;
+    dashboard = std::make_unique<dashboard::Dashboard>(*hub, *api, clock, std::move(dashboard_settings));
+  }
   hub->add_observer(feed.get());
   if (config.server.debug) {
     console_log = std::make_unique<ConsoleLog>(stdout);
@@ -171,6 +182,11 @@ void ServerImpl::destroy_context() {
     lws_context_destroy(context);
     context = nullptr;
   }
+}
+
+http_api::Response ServerImpl::handle_http(const http_api::Request& request) {
+  if (dashboard && dashboard->owns(request.path)) return dashboard->handle(request);
+  return api->handle(request);
 }
 
 void ServerImpl::reload_registry(std::string_view why) {
@@ -301,6 +317,15 @@ int Server::run() {
 
   const std::string host = s.config.server.host.empty() ? "0.0.0.0" : s.config.server.host;
   std::printf("listening on %s:%d%s\n", host.c_str(), s.port, s.config.server.tls.enabled() ? " (tls)" : "");
+  if (s.dashboard) {
+    // Where to point a browser: a wildcard address is reachable as loopback.
+    const bool wildcard = host == "0.0.0.0" || host == "::" || host == "[::]";
+    const std::string shown = wildcard                                                   ? "127.0.0.1"
+                              : host.find(':') != std::string::npos && host[0] != '[' ? "[" + host + "]"
+                                                                                        : host;
+    std::printf("dashboard: %s://%s:%d%s%s/\n", s.config.server.tls.enabled() ? "https" : "http", shown.c_str(), s.port, s.config.server.path_prefix.c_str(),
+                s.config.dashboard.path.c_str());
+  }
   std::fflush(stdout);
 
   while (lws_service(s.context, 0) >= 0) {

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "channels/hub.hpp"
+#include "dashboard/dashboard.hpp"
 #include "http_api/api.hpp"
 #include "registry/config.hpp"
 #include "server/config_watch.hpp"
@@ -110,6 +111,7 @@ struct ServerImpl {
   LwsOutbox outbox;
   std::unique_ptr<channels::Hub> hub;
   std::unique_ptr<http_api::Api> api;
+  std::unique_ptr<dashboard::Dashboard> dashboard;  // null when [dashboard] enabled = false
   std::unique_ptr<ConsoleLog> console_log;
   std::unique_ptr<EventFeed> feed;  // always registered; costs one branch per hub event while unwatched
   std::unique_ptr<StatisticsRecorder> statistics;  // null when [statistics] enabled = false
@@ -143,6 +145,9 @@ struct ServerImpl {
   std::size_t max_request_bytes() const {
     return static_cast<std::size_t>(config.server.max_request_size_in_kb) * 1024;
   }
+
+  /// A complete HTTP request: the dashboard's when under its path, else the API's.
+  http_api::Response handle_http(const http_api::Request& request);
 
   /// True when `path` (as received) is the feed endpoint {prefix}/feed.
   bool is_feed_path(std::string_view path) const;
