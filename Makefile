@@ -1,7 +1,7 @@
 # pws: build, run and test with two commands on a fresh Debian 12 machine.
 #
 #   make serve      install missing build dependencies, build, run `pws serve`
-#   make test       same, plus Node.js; then the unit and end-to-end tests
+#   make test       same, plus Node.js and Chromium; then the unit and end-to-end tests
 #
 # Other targets:
 #
@@ -39,6 +39,11 @@ DEB_PACKAGES := build-essential cmake ninja-build pkg-config libcli11-dev \
                 libsqlitecpp-dev libsqlite3-dev libtomlplusplus-dev catch2 \
                 openssl man-db groff-base
 
+# Debian 12 packages the end-to-end tests need besides Node.js: the dashboard
+# suite drives Debian's headless Chromium (/usr/bin/chromium) with
+# playwright-core, which never downloads a browser of its own.
+E2E_DEB_PACKAGES := chromium
+
 # apt-get needs root: prefix it with sudo unless we already are root.
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 APT_INSTALL := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y
@@ -56,22 +61,26 @@ help:
 
 # ---- Dependencies -----------------------------------------------------------
 
-# Installs whichever of DEB_PACKAGES is not installed yet (checked with
-# dpkg -s); does nothing when all are present.
-deps:
-	@if ! command -v dpkg >/dev/null 2>&1; then \
-	  echo "make deps: dpkg not found; install these (or equivalents) yourself: $(DEB_PACKAGES)"; \
-	  exit 0; \
-	fi; \
-	missing=""; \
-	for p in $(DEB_PACKAGES); do \
-	  dpkg -s "$$p" 2>/dev/null | grep -x 'Status: install ok installed' >/dev/null || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-	  echo "make deps: installing$$missing"; \
-	  $(SUDO) apt-get update; \
-	  $(APT_INSTALL) $$missing; \
+# $(call apt_missing,TARGET,PACKAGES): a shell command installing whichever of
+# PACKAGES is not installed yet (checked with dpkg -s); it does nothing when
+# all are present, and only names them where there is no dpkg.
+apt_missing = \
+	if ! command -v dpkg >/dev/null 2>&1; then \
+	  echo "make $(1): dpkg not found; install these (or equivalents) yourself: $(2)"; \
+	else \
+	  missing=""; \
+	  for p in $(2); do \
+	    dpkg -s "$$p" 2>/dev/null | grep -x 'Status: install ok installed' >/dev/null || missing="$$missing $$p"; \
+	  done; \
+	  if [ -n "$$missing" ]; then \
+	    echo "make $(1): installing$$missing"; \
+	    $(SUDO) apt-get update; \
+	    $(APT_INSTALL) $$missing; \
+	  fi; \
 	fi
+
+deps:
+	@$(call apt_missing,deps,$(DEB_PACKAGES))
 
 # Node.js >= 18 with npm, for the end-to-end tests. Debian's nodejs and npm
 # are installed only when there is no node at all: a node from elsewhere
@@ -92,9 +101,11 @@ node-deps:
 	  exit 1; \
 	fi
 
-# The test suites' npm packages (pusher-js, pusher, laravel-echo, ws), only
-# when node_modules is missing or older than package-lock.json.
+# The test suites' npm packages (pusher-js, pusher, laravel-echo, ws,
+# playwright-core), only when node_modules is missing or older than
+# package-lock.json; and whichever of E2E_DEB_PACKAGES is not installed yet.
 e2e-deps: node-deps
+	@$(call apt_missing,e2e-deps,$(E2E_DEB_PACKAGES))
 	@if [ ! -d $(E2E_DIR)/node_modules ] || [ $(E2E_DIR)/package-lock.json -nt $(E2E_DIR)/node_modules ]; then \
 	  echo "make e2e-deps: npm ci in $(E2E_DIR)"; \
 	  (cd $(E2E_DIR) && npm ci --no-audit --no-fund); \
