@@ -473,6 +473,7 @@ for key in "${config_keys[@]}"; do
     tls) man_re='^\.SH "\[server\.tls\]"'; example_re='^#? *\[server\.tls\]' ;;
     statistics) man_re='^\.SH "\[statistics\]"'; example_re='^#? *\[statistics\]' ;;
     metrics) man_re='^\.SH "\[metrics\]"'; example_re='^#? *\[metrics\]' ;;
+    dashboard) man_re='^\.SH "\[dashboard\]"'; example_re='^#? *\[dashboard\]' ;;
     limits) man_re='^\.SH "\[limits\]"'; example_re='^\[limits\]' ;;
     apps) man_re='^\.SH "\[\[apps\]\]"'; example_re='^\[\[apps\]\]' ;;
     *) man_re="\\\\fB$key\\\\fR"; example_re="^#? *$key =" ;;
