@@ -1,5 +1,7 @@
 #include "channels/app.hpp"
 
+#include <algorithm>
+
 namespace pws::channels {
 
 AppDirectory::AppDirectory(std::vector<App> apps) {
@@ -82,6 +84,12 @@ bool origin_allowed(const App& app, std::string_view origin) {
     }
   }
   return false;
+}
+
+bool Webhook::wants(std::string_view event_type, std::string_view channel) const noexcept {
+  if (!event_types.empty() && std::find(event_types.begin(), event_types.end(), event_type) == event_types.end())
+    return false;
+  return channel.starts_with(channel_name_starts_with) && channel.ends_with(channel_name_ends_with);
 }
 
 }  // namespace pws::channels

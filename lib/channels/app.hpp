@@ -27,6 +27,8 @@ struct AppLimits {
   int max_subscriptions_per_connection = 1000;
   int max_backend_events_per_sec = -1;
   int max_read_req_per_sec = -1;
+  int max_watchlist_size = 100;  ///< user ids followed per signed-in user (4302 beyond)
+  int cache_ttl = 1800;          ///< seconds a cache channel keeps its last event
 
   std::size_t max_event_payload_bytes() const noexcept {
     return static_cast<std::size_t>(max_event_payload_in_kb) * 1024;
@@ -34,6 +36,24 @@ struct AppLimits {
   std::size_t max_presence_member_bytes() const noexcept {
     return static_cast<std::size_t>(max_presence_member_size_in_kb) * 1024;
   }
+};
+
+/// The webhook event types of protocol reference 7.3.
+inline constexpr std::string_view kWebhookEventTypes[] = {
+    "channel_occupied", "channel_vacated", "member_added",      "member_removed",
+    "client_event",     "cache_miss",      "subscription_count",
+};
+
+/// One webhook endpoint of an app (protocol reference 7.1, 7.2).
+struct Webhook {
+  std::string url;                       ///< http:// or https://
+  std::vector<std::string> event_types;  ///< subset of kWebhookEventTypes; empty = all
+  /// Extra request headers; never Content-Type, X-Pusher-Key or X-Pusher-Signature.
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string channel_name_starts_with;  ///< filter; "" = any
+  std::string channel_name_ends_with;    ///< filter; "" = any
+
+  bool wants(std::string_view event_type, std::string_view channel) const noexcept;
 };
 
 struct App {
@@ -51,6 +71,11 @@ struct App {
   /// Origins allowed to open WebSockets (scheme://host[:port], host, or a
   /// "*.example.com" wildcard); empty or containing "*" means any origin.
   std::vector<std::string> allowed_origins;
+  bool enable_watchlist_events = false;  ///< pusher_internal:watchlist_events (2.15)
+  std::vector<Webhook> webhooks;
+  bool webhook_batching = false;        ///< several events per request (7.2)
+  int webhook_batching_window_ms = 50;  ///< how long events are collected into one request
+  int webhook_vacate_delay_ms = 0;      ///< hold channel_vacated/member_removed this long (7.2)
   AppLimits limits;
 };
 

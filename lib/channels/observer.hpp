@@ -4,6 +4,7 @@
 // empty vector.
 #pragma once
 
+#include <cstddef>
 #include <string_view>
 
 #include "channels/app.hpp"
@@ -26,6 +27,11 @@ class Observer {
                                std::string_view /*user_id*/) {}
   virtual void on_api_message(const App&, std::string_view /*channel*/, std::string_view /*event*/,
                               std::string_view /*data*/) {}
+  /// A client subscribed to a cache channel with nothing cached (2.12).
+  virtual void on_cache_miss(const App&, std::string_view /*channel*/) {}
+  /// A non-presence channel's subscription count changed, with subscription
+  /// counting enabled for the app (2.11); throttled like the client event.
+  virtual void on_subscription_count(const App&, std::string_view /*channel*/, std::size_t /*count*/) {}
   /// An error sent to a client (app may be null before the app is known).
   virtual void on_client_error(const App* /*app*/, std::string_view /*socket_id*/, int /*code*/,
                                std::string_view /*message*/) {}

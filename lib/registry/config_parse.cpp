@@ -59,7 +59,14 @@
 //   user_authentication_timeout = 30000   # ms, >= 1
 //   require_tls = false
 //   allowed_origins = ["https://example.com", "*.example.org"]
+//   enable_watchlist_events = false
+//   webhook_batching = false       # several events per webhook request
+//   webhook_batching_window_ms = 50   # 1..60000
+//   webhook_vacate_delay_ms = 0    # 0..60000; hold channel_vacated / member_removed
 //   max_client_events_per_sec = 20 # any AppLimits field, overriding [limits]
+//
+//   [[apps.webhooks]]              # zero or more per app (webhook_config.hpp)
+//   url = "https://example.com/pusher/webhooks"
 //
 // Limits that Pusher treats as "-1 = unlimited" (protocol reference section
 // 6: max_connections, max_client_events_per_sec, max_backend_events_per_sec,
@@ -75,6 +82,7 @@
 #include "registry/config.hpp"
 #include "registry/private_file.hpp"
 #include "registry/toml_reader.hpp"
+#include "registry/webhook_config.hpp"
 
 namespace pws::registry {
 
@@ -116,6 +124,8 @@ const LimitField kLimitFields[] = {
     {"max_subscriptions_per_connection", &AppLimits::max_subscriptions_per_connection, kPositive},
     {"max_backend_events_per_sec", &AppLimits::max_backend_events_per_sec, kUnlimitedOrPositive},
     {"max_read_req_per_sec", &AppLimits::max_read_req_per_sec, kUnlimitedOrPositive},
+    {"max_watchlist_size", &AppLimits::max_watchlist_size, kPositive},
+    {"cache_ttl", &AppLimits::cache_ttl, IntRange{1, 30 * 86400}},
 };
 
 void read_limits(TableReader& reader, AppLimits& limits) {
@@ -300,6 +310,13 @@ ParsedApp read_app(TableReader& reader, const AppLimits& default_limits) {
     }
     if (ok) app.allowed_origins = std::move(origins);
   }
+
+  reader.read("enable_watchlist_events", app.enable_watchlist_events);
+  reader.read("webhook_batching", app.webhook_batching);
+  reader.read("webhook_batching_window_ms", app.webhook_batching_window_ms, IntRange{1, 60000});
+  reader.read("webhook_vacate_delay_ms", app.webhook_vacate_delay_ms, IntRange{0, 60000});
+  if (const toml::node* webhooks = reader.get("webhooks"))
+    detail::read_webhooks(*webhooks, reader.field("webhooks"), reader.diagnostics(), app.webhooks);
 
   read_limits(reader, app.limits);
   reader.report_unknown_keys();

@@ -141,6 +141,8 @@ void write_limits(Writer& w, const AppLimits& limits) {
             "HTTP API publishes, -1 = unlimited");
   w.setting("max_read_req_per_sec", limits.max_read_req_per_sec, d.max_read_req_per_sec,
             "HTTP API reads, -1 = unlimited");
+  w.setting("max_watchlist_size", limits.max_watchlist_size, d.max_watchlist_size);
+  w.setting("cache_ttl", limits.cache_ttl, d.cache_ttl, "seconds a cache channel keeps its last event");
 }
 
 void write_app(Writer& w, const App& app) {
@@ -161,8 +163,20 @@ void write_app(Writer& w, const App& app) {
             "ms to sign in");
   w.setting("require_tls", app.require_tls, d.require_tls);
   w.setting("allowed_origins", app.allowed_origins, d.allowed_origins, "e.g. [\"https://example.com\"]; [] = any");
+  w.setting("enable_watchlist_events", app.enable_watchlist_events, d.enable_watchlist_events);
+  w.setting("webhook_batching", app.webhook_batching, d.webhook_batching, "several events per webhook request");
+  w.setting("webhook_batching_window_ms", app.webhook_batching_window_ms, d.webhook_batching_window_ms);
+  w.setting("webhook_vacate_delay_ms", app.webhook_vacate_delay_ms, d.webhook_vacate_delay_ms,
+            "hold channel_vacated / member_removed");
   w.text("# Limits for this app (the defaults, or [limits] above, otherwise):\n");
   write_limits(w, app.limits);
+  w.text(
+      "# Webhooks of this app, one table per endpoint:\n"
+      "# [[apps.webhooks]]\n"
+      "# url = \"https://example.com/pusher/webhooks\"\n"
+      "# event_types = [\"channel_occupied\", \"channel_vacated\"]   # default: every type\n"
+      "# headers = { \"X-Api-Token\" = \"...\" }\n"
+      "# filter = { channel_name_starts_with = \"presence-\" }\n");
 }
 
 void write_statistics(Writer& w) {

@@ -476,6 +476,7 @@ for key in "${config_keys[@]}"; do
     dashboard) man_re='^\.SH "\[dashboard\]"'; example_re='^#? *\[dashboard\]' ;;
     limits) man_re='^\.SH "\[limits\]"'; example_re='^\[limits\]' ;;
     apps) man_re='^\.SH "\[\[apps\]\]"'; example_re='^\[\[apps\]\]' ;;
+    webhooks) man_re='\\fBwebhooks\\fR'; example_re='^#? *\[\[apps\.webhooks\]\]' ;;
     *) man_re="\\\\fB$key\\\\fR"; example_re="^#? *$key =" ;;
   esac
   if grep -qE -- "$man_re" man/pws.toml.5; then pass "config $key in man/pws.toml.5"; else fail "config $key is not documented in man/pws.toml.5"; fi

@@ -454,3 +454,89 @@ TEST_CASE("[dashboard] refuses paths the protocol uses, malformed paths, short t
              Contains("dashboard.max_event_data_size_in_bytes"));
   CHECK_THAT(parse_error("[dashboard]\nfoo = 1\n"), Contains("dashboard.foo"));
 }
+
+TEST_CASE("[[apps.webhooks]]: url, event types, headers and filter are read", "[registry]") {
+  const Config c = parse_ok(R"toml([[apps]]
+id = "1"
+key = "k"
+secret = "s"
+enable_watchlist_events = true
+webhook_batching = true
+webhook_batching_window_ms = 200
+webhook_vacate_delay_ms = 3000
+max_watchlist_size = 50
+cache_ttl = 60
+
+[[apps.webhooks]]
+url = "https://hooks.example.com/pusher"
+event_types = ["channel_occupied", "channel_vacated"]
+headers = { "X-Api-Token" = "t0k3n" }
+filter = { channel_name_starts_with = "presence-", channel_name_ends_with = "-room" }
+
+[[apps.webhooks]]
+url = "http://127.0.0.1:9000/all"
+)toml");
+  REQUIRE(c.apps.size() == 1);
+  const auto& app = c.apps[0];
+  CHECK(app.enable_watchlist_events);
+  CHECK(app.webhook_batching);
+  CHECK(app.webhook_batching_window_ms == 200);
+  CHECK(app.webhook_vacate_delay_ms == 3000);
+  CHECK(app.limits.max_watchlist_size == 50);
+  CHECK(app.limits.cache_ttl == 60);
+  REQUIRE(app.webhooks.size() == 2);
+  const auto& first = app.webhooks[0];
+  CHECK(first.url == "https://hooks.example.com/pusher");
+  CHECK(first.event_types == std::vector<std::string>{"channel_occupied", "channel_vacated"});
+  REQUIRE(first.headers.size() == 1);
+  CHECK(first.headers[0] == std::pair<std::string, std::string>{"X-Api-Token", "t0k3n"});
+  CHECK(first.wants("channel_occupied", "presence-chat-room"));
+  CHECK_FALSE(first.wants("member_added", "presence-chat-room"));
+  CHECK_FALSE(first.wants("channel_occupied", "private-chat-room"));
+  CHECK_FALSE(first.wants("channel_occupied", "presence-chat"));
+  const auto& second = app.webhooks[1];
+  CHECK(second.event_types.empty());
+  for (auto type : channels::kWebhookEventTypes) CHECK(second.wants(type, "anything"));
+
+  const Config defaults = parse_ok("[[apps]]\nid = \"1\"\nkey = \"k\"\nsecret = \"s\"\n");
+  CHECK_FALSE(defaults.apps[0].enable_watchlist_events);
+  CHECK_FALSE(defaults.apps[0].webhook_batching);
+  CHECK(defaults.apps[0].webhook_batching_window_ms == 50);
+  CHECK(defaults.apps[0].webhook_vacate_delay_ms == 0);
+  CHECK(defaults.apps[0].limits.max_watchlist_size == 100);
+  CHECK(defaults.apps[0].limits.cache_ttl == 1800);
+  CHECK(defaults.apps[0].webhooks.empty());
+}
+
+TEST_CASE("[[apps.webhooks]] refuses bad URLs, unknown types and header injection", "[registry]") {
+  const std::string app = "[[apps]]\nid = \"1\"\nkey = \"k\"\nsecret = \"s\"\n[[apps.webhooks]]\n";
+  struct Case {
+    std::string body;
+    std::string message;
+  };
+  for (const Case& c : {
+           Case{"event_types = [\"channel_occupied\"]\n", "pws.toml:5: apps[0].webhooks[0].url: missing"},
+           Case{"url = \"ftp://x\"\n", "apps[0].webhooks[0].url: must start with http:// or https://"},
+           Case{"url = \"https://\"\n", "apps[0].webhooks[0].url: must name a host"},
+           Case{"url = \"https://a b\"\n", "url: must not contain spaces, line breaks or control characters"},
+           Case{"url = \"https://a\\r\\nX-Evil: 1\"\n", "url: must not contain spaces, line breaks"},
+           Case{"url = \"https://a\"\nevent_types = [\"channel_opened\"]\n", "unknown event type \"channel_opened\""},
+           Case{"url = \"https://a\"\nevent_types = []\n", "event_types: must not be empty"},
+           Case{"url = \"https://a\"\nheaders = { \"X-Pusher-Signature\" = \"x\" }\n",
+                "headers.X-Pusher-Signature: is set by pws itself"},
+           Case{"url = \"https://a\"\nheaders = { \"content-type\" = \"x\" }\n", "headers.content-type: is set by pws"},
+           Case{"url = \"https://a\"\nheaders = { \"X-A\" = \"v\\r\\nX-Evil: 1\" }\n",
+                "headers.X-A: must not contain line breaks or control characters"},
+           Case{"url = \"https://a\"\nheaders = { \"Bad Name\" = \"v\" }\n", "is not a valid header name"},
+           Case{"url = \"https://a\"\nheaders = { \"X-A\" = 1 }\n", "headers.X-A: expected a string"},
+           Case{"url = \"https://a\"\nfilter = { channel_prefix = \"x\" }\n", "filter.channel_prefix"},
+           Case{"url = \"https://a\"\nsecret = \"x\"\n", "apps[0].webhooks[0].secret"},
+       }) {
+    INFO(c.body);
+    CHECK_THAT(parse_error(app + c.body), Contains(c.message));
+  }
+  CHECK_THAT(parse_error("[[apps]]\nid = \"1\"\nkey = \"k\"\nsecret = \"s\"\nwebhooks = \"https://a\"\n"),
+             Contains("apps[0].webhooks: expected an array of tables"));
+  CHECK_THAT(parse_error("[[apps]]\nid = \"1\"\nkey = \"k\"\nsecret = \"s\"\nwebhook_batching_window_ms = 0\n"),
+             Contains("webhook_batching_window_ms"));
+}
