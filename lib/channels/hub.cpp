@@ -36,6 +36,12 @@ struct Hub::Subscription {
   std::string user_id;  // presence member id, empty otherwise
 };
 
+struct Hub::CachedEvent {
+  Frame frame;  // the event as delivered, replayed as is
+  std::string data;
+  std::int64_t expires_ms = 0;  // monotonic
+};
+
 struct Hub::Channel {
   std::string name;
   ChannelType type;
@@ -43,6 +49,7 @@ struct Hub::Channel {
   std::vector<Member> members;  // presence only, in join order
   std::int64_t count_sent_ms = 0;  // last pusher_internal:subscription_count
   bool count_pending = false;      // a throttled count is waiting for the sweep
+  std::int64_t cache_miss_notified_ms = -1;  // last on_cache_miss (webhooks: at most 1/s)
 
   Member* find_member(std::string_view user_id) {
     for (auto& m : members)
@@ -63,6 +70,7 @@ struct Hub::Connection {
   int rate_count = 0;
   std::string user_id;  // set by pusher:signin
   std::string user_info_json;
+  std::vector<std::string> watchlist;  // user ids this connection follows (2.15)
   bool authorized = false;  // signed in or joined a private/presence channel (8.4)
 
   Subscription* find_subscription(std::string_view channel) {
@@ -78,6 +86,10 @@ struct Hub::AppState {
   // Connections signed in per user id, for #server-to-user- delivery and
   // terminate_connections.
   std::unordered_map<std::string, std::vector<Connection*>> users;
+  // Connections following each user id with a watchlist (2.15).
+  std::unordered_map<std::string, std::vector<Connection*>> watchers;
+  // Cache channels' last API event, kept while the channel is vacant too (2.12).
+  std::unordered_map<std::string, CachedEvent> cache;
   AppCounters counters;
 };
 
@@ -283,6 +295,8 @@ void Hub::sweep() {
     }
   }
   if (!pending_counts_.empty()) flush_subscription_counts(now);
+  for (auto& [app_id, state] : app_states_)
+    std::erase_if(state->cache, [&](const auto& entry) { return entry.second.expires_ms <= now; });
 }
 
 void Hub::close_all(Errc reason) {
@@ -311,11 +325,20 @@ void Hub::close_with(Connection& c, Errc e, std::string_view message) {
 void Hub::remove_connection(Connection& c) {
   while (!c.subscriptions.empty()) unsubscribe(c, c.subscriptions.size() - 1);
   AppState& state = *c.app;
+  for (const std::string& watched : c.watchlist) {
+    auto it = state.watchers.find(watched);
+    if (it == state.watchers.end()) continue;
+    std::erase(it->second, &c);
+    if (it->second.empty()) state.watchers.erase(it);
+  }
   if (!c.user_id.empty()) {
     auto it = state.users.find(c.user_id);
     if (it != state.users.end()) {
       std::erase(it->second, &c);
-      if (it->second.empty()) state.users.erase(it);
+      if (it->second.empty()) {
+        state.users.erase(it);
+        notify_watchers(state, c.user_id, false);
+      }
     }
   }
   state.counters.connections--;
@@ -497,6 +520,7 @@ void Hub::handle(Connection& c, protocol::Subscribe& sub) {
     }
   }
   send(c, subscription_ack(ch));
+  if (type.cache) replay_cache(state, ch, c);
 
   if (occupied_now) notify(observers_, [&](Observer& o) { o.on_channel_occupied(app, ch.name); });
   if (member_joined) {
@@ -581,14 +605,16 @@ void Hub::send_subscription_count(AppState& state, Channel& ch) {
     pending_counts_.emplace_back(state.app->id, ch.name);
     return;
   }
-  broadcast_subscription_count(ch, now);
+  broadcast_subscription_count(state, ch, now);
 }
 
-void Hub::broadcast_subscription_count(Channel& ch, std::int64_t now) {
-  const std::string data = "{\"subscription_count\":" + std::to_string(ch.subscribers.size()) + "}";
+void Hub::broadcast_subscription_count(AppState& state, Channel& ch, std::int64_t now) {
+  const std::size_t count = ch.subscribers.size();
+  const std::string data = "{\"subscription_count\":" + std::to_string(count) + "}";
   broadcast(ch, protocol::encode_channel_event(protocol::names::kSubscriptionCount, data, ch.name), nullptr);
   ch.count_sent_ms = now;
   ch.count_pending = false;
+  notify(observers_, [&](Observer& o) { o.on_subscription_count(*state.app, ch.name, count); });
 }
 
 void Hub::flush_subscription_counts(std::int64_t now) {
@@ -599,7 +625,7 @@ void Hub::flush_subscription_counts(std::int64_t now) {
     if (channel == state->second->channels.end()) return true;  // vacated meanwhile
     Channel& ch = *channel->second;
     if (now - ch.count_sent_ms < kCountThrottleMs) return false;
-    broadcast_subscription_count(ch, now);
+    broadcast_subscription_count(*state->second, ch, now);
     return true;
   });
 }
@@ -624,13 +650,93 @@ void Hub::handle(Connection& c, const protocol::Signin& signin) {
   if (!c.user_id.empty() && c.user_id != user_id)
     return fail("The connection is already signed in as another user");
 
-  if (c.user_id.empty()) {
-    c.user_id = user_id;
-    c.app->users[user_id].push_back(&c);
-  }
+  const bool first_signin = c.user_id.empty();
   c.user_info_json = info_json(data.get_object(), "user_info");
   c.authorized = true;
   send(c, protocol::encode_signin_success(signin.user_data));
+  if (!first_signin) return;  // same user again: nothing else changes
+
+  c.user_id = user_id;
+  auto& sessions = c.app->users[user_id];
+  sessions.push_back(&c);
+  if (app.enable_watchlist_events) start_watchlist(c, data.get_object());
+  // Online when the first connection signs in (2.15); the watchers hear it
+  // after this connection got its own initial list.
+  if (sessions.size() == 1) notify_watchers(*c.app, user_id, true);
+}
+
+void Hub::start_watchlist(Connection& c, const boost::json::object& user_data) {
+  const json::value* list = user_data.if_contains("watchlist");
+  if (list == nullptr || !list->is_array()) return;
+  const auto max = static_cast<std::size_t>(c.app->app->limits.max_watchlist_size);
+  bool cut = false;
+  for (const json::value& entry : list->get_array()) {
+    if (!entry.is_string() || entry.get_string().empty()) continue;
+    std::string id(entry.get_string());
+    if (std::find(c.watchlist.begin(), c.watchlist.end(), id) != c.watchlist.end()) continue;
+    if (c.watchlist.size() == max) {
+      cut = true;
+      break;
+    }
+    c.watchlist.push_back(std::move(id));
+  }
+  if (cut)
+    send_error(c, Errc::WatchlistTooLarge,
+               "Watchlist limit exceeded; only the first " + std::to_string(max) + " user ids were accepted");
+  std::vector<std::string_view> online, offline;
+  AppState& state = *c.app;
+  for (const std::string& id : c.watchlist) {
+    state.watchers[id].push_back(&c);
+    (state.users.contains(id) ? online : offline).push_back(id);
+  }
+  if (!online.empty() || !offline.empty()) send(c, protocol::encode_watchlist_events(online, offline));
+}
+
+void Hub::notify_watchers(AppState& state, const std::string& user_id, bool online) {
+  auto it = state.watchers.find(user_id);
+  if (it == state.watchers.end()) return;
+  const std::vector<std::string_view> ids{user_id};
+  const Frame frame = online ? protocol::encode_watchlist_events(ids, {}) : protocol::encode_watchlist_events({}, ids);
+  for (Connection* watcher : it->second) send(*watcher, frame);
+}
+
+// ---- Cache channels ----
+
+void Hub::replay_cache(AppState& state, Channel& ch, Connection& c) {
+  const std::int64_t now = clock_.monotonic_ms();
+  if (auto it = state.cache.find(ch.name); it != state.cache.end() && it->second.expires_ms > now) {
+    send(c, it->second.frame);
+    return;
+  }
+  send(c, protocol::encode_cache_miss(ch.name));
+  // Many subscribers arriving at an empty channel make one webhook a second (2.12).
+  if (ch.cache_miss_notified_ms >= 0 && now - ch.cache_miss_notified_ms < 1000) return;
+  ch.cache_miss_notified_ms = now;
+  notify(observers_, [&](Observer& o) { o.on_cache_miss(*state.app, ch.name); });
+}
+
+void Hub::remember(AppState& state, const std::string& channel, const Frame& frame, std::string_view data) {
+  const std::int64_t now = clock_.monotonic_ms();
+  // Bounded: a flood of publishes to fresh cache channels cannot grow the
+  // map past this; the entry closest to expiry goes first.
+  if (state.cache.size() >= kMaxCachedChannelsPerApp && !state.cache.contains(channel)) {
+    auto oldest = std::min_element(state.cache.begin(), state.cache.end(), [](const auto& a, const auto& b) {
+      return a.second.expires_ms < b.second.expires_ms;
+    });
+    state.cache.erase(oldest);
+  }
+  state.cache.insert_or_assign(
+      channel, CachedEvent{frame, std::string(data), now + std::int64_t{state.app->limits.cache_ttl} * 1000});
+}
+
+std::optional<CachedEventInfo> Hub::cached_event(const App& app, std::string_view channel) const {
+  const AppState* state = state_for(app);
+  if (!state) return std::nullopt;
+  auto it = state->cache.find(std::string(channel));
+  const std::int64_t now = clock_.monotonic_ms();
+  if (it == state->cache.end() || it->second.expires_ms <= now) return std::nullopt;
+  // Rounded up so a live entry never reports 0 seconds left (5.8: 0 < ttl).
+  return CachedEventInfo{it->second.data, (it->second.expires_ms - now + 999) / 1000};
 }
 
 void Hub::handle(Connection& c, const protocol::ClientTrigger& trigger) {
@@ -712,9 +818,17 @@ void Hub::publish(const App& app, const PublishRequest& request) {
         }
         count_sent(state.counters, frame, sent);
       }
-    } else if (auto it = state.channels.find(name); it != state.channels.end()) {
-      // One encoding per channel, shared by every subscriber's queue.
-      broadcast(*it->second, protocol::encode_channel_event(request.name, request.data, name), except);
+    } else {
+      const bool cache = protocol::classify_channel(name).cache;
+      auto it = state.channels.find(name);
+      if (it == state.channels.end() && !cache) {
+        // Nobody to deliver to and nothing to remember.
+      } else {
+        // One encoding per channel, shared by every subscriber's queue (and the cache).
+        const Frame frame = protocol::encode_channel_event(request.name, request.data, name);
+        if (it != state.channels.end()) broadcast(*it->second, frame, except);
+        if (cache) remember(state, name, frame, request.data);
+      }
     }
     notify(observers_, [&](Observer& o) { o.on_api_message(app, name, request.name, request.data); });
   }

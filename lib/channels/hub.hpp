@@ -23,6 +23,10 @@
 #include "protocol/client_message.hpp"
 #include "protocol/frame.hpp"
 
+namespace boost::json {
+class object;
+}
+
 namespace pws::channels {
 
 /// Server-wide settings the hub applies to every app.
@@ -64,6 +68,16 @@ struct ChannelInfo {
   std::size_t subscription_count = 0;
   std::size_t user_count = 0;
 };
+
+/// What GET /channels/{name}?info=cache reports (5.8).
+struct CachedEventInfo {
+  std::string data;
+  std::int64_t ttl_seconds = 0;  ///< left, rounded up
+};
+
+/// Cache channels remembered per app at most; beyond, the one nearest expiry
+/// is forgotten.
+inline constexpr std::size_t kMaxCachedChannelsPerApp = 10'000;
 
 /// One event to publish from the HTTP API.
 struct PublishRequest {
@@ -123,6 +137,8 @@ class Hub {
   ChannelInfo channel_info(const App& app, std::string_view channel) const;
   /// Occupied channels whose name starts with `prefix` (user channels excluded).
   std::vector<std::string> occupied_channels(const App& app, std::string_view prefix) const;
+  /// The cache channel's remembered event; nullopt when none or expired.
+  std::optional<CachedEventInfo> cached_event(const App& app, std::string_view channel) const;
   /// Distinct presence user ids of `channel`, in join order.
   std::vector<std::string> presence_user_ids(const App& app, std::string_view channel) const;
   /// Closes every connection signed in as `user_id` with 4009.
@@ -141,6 +157,7 @@ class Hub {
 
  private:
   struct Member;
+  struct CachedEvent;
   struct Subscription;
   struct Channel;
   struct Connection;
@@ -168,7 +185,14 @@ class Hub {
   static void count_sent(AppCounters& counters, const protocol::Frame& frame, std::uint64_t recipients);
   void broadcast(Channel& channel, const protocol::Frame& frame, const Connection* except);
   void send_subscription_count(AppState& state, Channel& channel);
-  void broadcast_subscription_count(Channel& channel, std::int64_t now);
+  void broadcast_subscription_count(AppState& state, Channel& channel, std::int64_t now);
+  /// After a signin with watchlist events on: follow the ids, send the initial list.
+  void start_watchlist(Connection& c, const boost::json::object& user_data);
+  /// `user_id` came online (first signed-in connection) or went offline (last one left).
+  void notify_watchers(AppState& state, const std::string& user_id, bool online);
+  /// Right after a cache channel's subscription_succeeded: its event or pusher:cache_miss.
+  void replay_cache(AppState& state, Channel& channel, Connection& c);
+  void remember(AppState& state, const std::string& channel, const protocol::Frame& frame, std::string_view data);
   void flush_subscription_counts(std::int64_t now);
 
   Outbox& outbox_;

@@ -21,6 +21,7 @@ const ErrcInfo& info(Errc e) noexcept {
       {0, "", 0, 400, "Invalid message format"},
       {4301, "", 0, 429, "Client event rejected"},
       {4009, "", 0, 403, "Client event rejected: not subscribed to a private or presence channel"},
+      {4302, "", 0, 400, "Watchlist limit exceeded"},
       {0, "AuthError", 401, 401, "Invalid signature"},
       {0, "InvalidChannelName", 4009, 400, "Invalid channel name"},
       {0, "LimitReached", 4009, 400, "Channel name too long"},

@@ -27,6 +27,7 @@ enum class Errc : int {
   InvalidMessage,       // pusher:error code null
   ClientEventRejected,  // 4301
   ClientEventForbidden, // 4009 without close
+  WatchlistTooLarge,    // 4302 without close
   // subscription_error
   AuthError,            // AuthError 401
   InvalidChannelName,   // InvalidChannelName 4009

@@ -84,9 +84,16 @@ Response handle_channel(const RouteContext& ctx) {
   std::string out = counts.occupied ? "{\"occupied\":true" : "{\"occupied\":false";
   if (info.user_count) append_count(out, "user_count", counts.user_count);
   if (info.subscription_count) append_count(out, "subscription_count", counts.subscription_count);
-  // The hub does not expose cached events yet; null is Pusher's answer for
-  // an empty cache (5.8).
-  if (info.cache) out.append(",\"cache\":null");
+  if (info.cache) {
+    // null is Pusher's answer for an empty (or expired) cache (5.8).
+    if (const auto cached = ctx.hub.cached_event(ctx.app, name)) {
+      out.append(",\"cache\":{\"data\":");
+      protocol::append_json_string(out, cached->data);
+      out.append(",\"ttl\":").append(std::to_string(cached->ttl_seconds)).append("}");
+    } else {
+      out.append(",\"cache\":null");
+    }
+  }
   out.push_back('}');
   return json_ok(std::move(out));
 }

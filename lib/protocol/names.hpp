@@ -23,6 +23,7 @@ inline constexpr std::string_view kMemberRemoved = "pusher_internal:member_remov
 inline constexpr std::string_view kSubscriptionCount = "pusher_internal:subscription_count";
 inline constexpr std::string_view kCacheMiss = "pusher:cache_miss";
 inline constexpr std::string_view kSigninSuccess = "pusher:signin_success";
+inline constexpr std::string_view kWatchlistEvents = "pusher_internal:watchlist_events";
 
 // Event name prefixes
 inline constexpr std::string_view kPusherPrefix = "pusher:";

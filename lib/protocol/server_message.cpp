@@ -128,4 +128,34 @@ Frame encode_signin_success(std::string_view user_data) {
   b.out().append("}}");
   return b.take();
 }
+
+Frame encode_cache_miss(std::string_view channel) { return encode_channel_event(names::kCacheMiss, "{}", channel); }
+
+Frame encode_watchlist_events(const std::vector<std::string_view>& online,
+                              const std::vector<std::string_view>& offline) {
+  std::string data = "{\"events\":[";
+  bool first_entry = true;
+  auto entry = [&](std::string_view name, const std::vector<std::string_view>& ids) {
+    if (ids.empty()) return;
+    if (!first_entry) data.push_back(',');
+    first_entry = false;
+    data.append("{\"name\":");
+    append_json_string(data, name);
+    data.append(",\"user_ids\":[");
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      if (i) data.push_back(',');
+      append_json_string(data, ids[i]);
+    }
+    data.append("]}");
+  };
+  entry("online", online);
+  entry("offline", offline);
+  data.append("]}");
+  FrameBuilder b(data.size() * 2 + 64);
+  open_event(b.out(), names::kWatchlistEvents);
+  b.out().append(",\"data\":");
+  append_json_string(b.out(), data);
+  b.out().push_back('}');
+  return b.take();
+}
 }  // namespace pws::protocol

@@ -49,4 +49,13 @@ std::string presence_data_json(const std::vector<PresenceMember>& members);
 namespace pws::protocol {
 /// {"event":"pusher:signin_success","data":{"user_data":"<user_data>"}}
 Frame encode_signin_success(std::string_view user_data);
+
+/// {"event":"pusher:cache_miss","data":"{}","channel":c} (2.12).
+Frame encode_cache_miss(std::string_view channel);
+
+/// pusher_internal:watchlist_events (2.15): no channel; data is the string
+/// {"events":[{"name":"online","user_ids":[..]},{"name":"offline",...}]},
+/// an entry left out when its list is empty.
+Frame encode_watchlist_events(const std::vector<std::string_view>& online,
+                              const std::vector<std::string_view>& offline);
 }  // namespace pws::protocol

@@ -163,6 +163,10 @@ class RecordingObserver final : public Observer {
                       std::string_view data) override {
     add("api_message " + std::string(channel) + " " + std::string(event) + " " + std::string(data));
   }
+  void on_cache_miss(const App&, std::string_view channel) override { add("cache_miss " + std::string(channel)); }
+  void on_subscription_count(const App&, std::string_view channel, std::size_t count) override {
+    add("subscription_count " + std::string(channel) + " " + std::to_string(count));
+  }
   void on_client_error(const App* app, std::string_view, int code, std::string_view) override {
     add("client_error " + std::to_string(code) + (app ? " " + app->id : " -"));
   }

@@ -77,3 +77,20 @@ TEST_CASE("a throttled count of a channel vacated meanwhile is dropped (2.11)",
   f.hub.sweep();
   CHECK(f.outbox.log.empty());
 }
+
+TEST_CASE("observers hear every subscription count sent, for webhooks (7.3)", "[channels][count]") {
+  HubFixture f(HubFixture::apps_with([](App& app) { app.enable_subscription_count = true; }));
+  RecordingObserver observer;
+  f.hub.add_observer(&observer);
+  const ConnectionId a = f.connect();
+  const ConnectionId b = f.connect();
+  f.subscribe(a, "orders");
+  f.subscribe(b, "orders");
+  f.unsubscribe(a, "orders");
+  f.join_as(a, "presence-room", "u1");  // never counted on presence channels
+  std::vector<std::string> counts;
+  for (const auto& e : observer.events)
+    if (e.starts_with("subscription_count")) counts.push_back(e);
+  CHECK(counts == std::vector<std::string>{"subscription_count orders 1", "subscription_count orders 2",
+                                           "subscription_count orders 1"});
+}

@@ -45,11 +45,12 @@ TEST_CASE("connection-level errors carry the documented Pusher codes (2.10)", "[
   CHECK(info(Errc::MessageTooBig).code == 1009);
 }
 
-TEST_CASE("errors that keep the connection open use 4301, 4009 or a null code (1.9, 2.9)",
+TEST_CASE("errors that keep the connection open use 4301, 4302, 4009 or a null code (1.9, 2.9, 2.15)",
           "[error]") {
   CHECK(info(Errc::InvalidMessage).code == 0);  // encoded as "code":null
   CHECK(info(Errc::ClientEventRejected).code == 4301);
   CHECK(info(Errc::ClientEventForbidden).code == 4009);
+  CHECK(info(Errc::WatchlistTooLarge).code == 4302);
 }
 
 TEST_CASE("subscription errors have the type and status of the 2.5 table", "[error]") {

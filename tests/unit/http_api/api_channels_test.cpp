@@ -112,6 +112,17 @@ TEST_CASE("cache is answered for cache channels only", "[http_api][channels]") {
   CHECK(f.get(kChannels + "/orders", {{"info", "cache"}}).status == 400);
 }
 
+TEST_CASE("info=cache reports the cached event's data and the seconds left (10.7 #105)", "[http_api][channels]") {
+  ApiFixture f;
+  REQUIRE(f.post("/apps/1001/events", R"({"name":"price","channel":"cache-ticker","data":"{\"price\":10}"})").status ==
+          200);
+  f.clock.advance_ms(60'000);
+  CHECK(f.get(kChannels + "/cache-ticker", {{"info", "cache"}}).body ==
+        R"({"occupied":false,"cache":{"data":"{\"price\":10}","ttl":1740}})");
+  f.clock.advance_ms(1740'000);
+  CHECK(f.get(kChannels + "/cache-ticker", {{"info", "cache"}}).body == R"({"occupied":false,"cache":null})");
+}
+
 TEST_CASE("an invalid channel name in the path is a bad request", "[http_api][channels]") {
   ApiFixture f;
   CHECK(f.get(kChannels + "/bad%20name").status == 400);
