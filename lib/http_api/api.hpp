@@ -8,6 +8,7 @@
 #include "channels/clock.hpp"
 #include "channels/hub.hpp"
 #include "http_api/metrics.hpp"
+#include "http_api/rate_limiter.hpp"
 #include "http_api/request.hpp"
 #include "http_api/statistics_source.hpp"
 
@@ -50,6 +51,8 @@ class Api {
   bool draining_ = false;
   StatisticsSource* statistics_ = nullptr;
   HttpCounts http_counts_;
+  RateLimiter backend_events_;  // max_backend_events_per_sec, points = channels published to
+  RateLimiter reads_;           // max_read_req_per_sec
 
   /// handle() without the counting; `app_id` is set once the app is known.
   Response dispatch(const Request& request, std::string& app_id, bool signature_required);

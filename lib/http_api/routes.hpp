@@ -9,6 +9,7 @@
 
 #include "channels/hub.hpp"
 #include "error/errc.hpp"
+#include "http_api/rate_limiter.hpp"
 #include "http_api/request.hpp"
 #include "http_api/route.hpp"
 #include "http_api/signing.hpp"
@@ -25,7 +26,11 @@ struct RouteContext {
   const std::vector<QueryParam>& params;  ///< decoded query
   StatisticsSource* statistics;           ///< null = statistics off
   const channels::Clock& clock;
+  RateLimiter& backend_events;            ///< max_backend_events_per_sec
 };
+
+/// 429 naming the limit that was hit; the budget refills every second.
+Response rate_limited(std::string_view limit_name, int limit);
 
 // routes_events.cpp
 Response handle_events(const RouteContext& ctx);

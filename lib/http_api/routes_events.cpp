@@ -22,6 +22,12 @@ const std::vector<std::string>& publish(const RouteContext& ctx, TriggerEvent& e
   return event.channels;
 }
 
+/// Section 6: the budget is counted in channels published to, all or nothing.
+bool take_backend_budget(const RouteContext& ctx, std::int64_t channels) {
+  return ctx.backend_events.try_take(ctx.app.id, ctx.app.limits.max_backend_events_per_sec, channels,
+                                     ctx.clock.monotonic_ms());
+}
+
 /// Counts are read after publishing: they describe the channel as the
 /// request leaves it, not the set of recipients (5.5).
 void append_attributes(std::string& out, const RouteContext& ctx, const InfoRequest& info,
@@ -32,11 +38,20 @@ void append_attributes(std::string& out, const RouteContext& ctx, const InfoRequ
 
 }  // namespace
 
+Response rate_limited(std::string_view limit_name, int limit) {
+  auto response = error_response(429, "Too many requests: " + std::string(limit_name) + " is " +
+                                          std::to_string(limit) + " for this app");
+  response.headers.emplace_back("Retry-After", "1");
+  return response;
+}
+
 Response handle_events(const RouteContext& ctx) {
   auto body = parse_json_object(ctx.request.body);
   if (!body) return error_from(body.error());
   auto event = parse_trigger_event(*body, ctx.app.limits, EventSource::Trigger);
   if (!event) return error_from(event.error());
+  if (!take_backend_budget(ctx, static_cast<std::int64_t>(event->channels.size())))
+    return rate_limited("max_backend_events_per_sec", ctx.app.limits.max_backend_events_per_sec);
 
   const auto& published = publish(ctx, *event);
   // Pusher answers exactly {} without `info` (soketi's {"ok":true} is not copied).
@@ -79,6 +94,10 @@ Response handle_batch_events(const RouteContext& ctx) {
     any_info = any_info || event->info.has_value();
     events.push_back(std::move(*event));
   }
+  std::int64_t channels = 0;
+  for (const auto& event : events) channels += static_cast<std::int64_t>(event.channels.size());
+  if (!take_backend_budget(ctx, channels))
+    return rate_limited("max_backend_events_per_sec", ctx.app.limits.max_backend_events_per_sec);
 
   std::string out = "{\"batch\":[";
   for (std::size_t i = 0; i < events.size(); ++i) {
