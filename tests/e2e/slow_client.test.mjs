@@ -75,3 +75,57 @@ test('a subscriber that stops reading is closed with 4100 while others keep rece
   again.close();
   healthy.close();
 });
+
+test('while a reader is stuck, another subscriber of the same channel keeps its latency (issue 9)', async () => {
+  const channel = 'shared';
+  const healthy = await connectOk(server);
+  await healthy.subscribe(channel);
+  const stuck = await rawSubscriber(server.port, channel);
+  stuck.pause();
+  let stuckClosed = false;
+  stuck.once('close', () => (stuckClosed = true));
+
+  // Probes travel through the channel the stuck reader also holds, between
+  // 80 KB of fillers each that pile up in its queue until it is closed with 4100.
+  const filler = 'f'.repeat(8 * 1024);
+  const latencies = [];
+  const pending = new Map();
+  healthy.ws.on('message', (raw) => {
+    const text = raw.toString();
+    if (!text.includes('"probe"')) return;
+    const id = Number(JSON.parse(JSON.parse(text).data).id);
+    const sentAt = pending.get(id);
+    if (sentAt !== undefined) {
+      latencies.push(Number(process.hrtime.bigint() - sentAt) / 1e6);
+      pending.delete(id);
+    }
+  });
+  const probes = 200;
+  for (let i = 0; i < probes; i++) {
+    const batch = Array.from({ length: 10 }, () => ({ channel, name: 'filler', data: filler }));
+    const res = await signedRequest(server, defaultApp, 'POST', '/batch_events', { body: JSON.stringify({ batch }) });
+    assert.equal(res.status, 200);
+    pending.set(i, process.hrtime.bigint());
+    const probe = await signedRequest(server, defaultApp, 'POST', '/events', {
+      body: JSON.stringify({ name: 'probe', channel, data: JSON.stringify({ id: i }) }),
+    });
+    assert.equal(probe.status, 200);
+  }
+  const deadline = Date.now() + 10000;
+  while (latencies.length < probes && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(latencies.length, probes, `healthy subscriber got ${latencies.length} of ${probes} probes`);
+  latencies.sort((a, b) => a - b);
+  const p50 = latencies[Math.floor(probes * 0.5)];
+  const p99 = latencies[Math.floor(probes * 0.99)];
+  // The bound is loose for a loaded 2-core CI machine running suites in
+  // parallel; a healthy run measures a few milliseconds.
+  assert.ok(p99 < 250, `p99 ${p99.toFixed(1)} ms (p50 ${p50.toFixed(1)} ms) while a reader was stuck`);
+  console.log(`latency while a reader is stuck: p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms, max ${latencies.at(-1).toFixed(2)} ms`);
+
+  // 200 x 80 KB is far beyond its socket buffers and its 256 KB queue bound.
+  const frames = parseFrames(await drainUntilClosed(stuck, 15000, 'the stuck reader'));
+  const close = frames.find((f) => f.opcode === 8);
+  assert.ok(stuckClosed && close, 'the stuck reader was closed');
+  assert.equal(close.payload.readUInt16BE(0), 4100);
+  healthy.close();
+});
