@@ -1,6 +1,7 @@
 // The HTTP side: collect a request (refusing bodies over the limit as soon
 // as the limit is known to be exceeded), hand it to http_api::Api, write the
 // response: headers first, the body from the writable callback.
+#include <cstdint>
 #include <cstring>
 #include <exception>
 #include <string>
@@ -12,8 +13,14 @@ namespace pws::server {
 
 namespace {
 
+/// A request body must arrive within this long of its headers: libwebsockets
+/// restarts its own timeout on every chunk, so a client trickling one byte
+/// every few seconds would otherwise hold the connection for days.
+constexpr std::int64_t kBodyDeadlineMs = 10'000;
+
 struct HttpSession {
   http_api::Request request;
+  std::int64_t started_ms = 0;  // monotonic, when the headers were complete
   http_api::Response response;
   bool body_too_large = false;
   bool close_after_response = false;
@@ -176,6 +183,7 @@ int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, s
         s.request.origin = request_header(wsi, WSI_TOKEN_ORIGIN);
         s.request.content_type = request_header(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE);
         s.request.from_loopback = peer_is_loopback(wsi);
+        s.started_ms = server->clock.monotonic_ms();
 
         const bool has_body = s.request.method == "POST" || s.request.method == "PUT" || s.request.method == "PATCH";
         if (has_body) {
@@ -209,6 +217,11 @@ int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, s
         HttpSession& s = **slot;
         auto* server = static_cast<ServerImpl*>(lws_context_user(lws_get_context(wsi)));
         if (s.body_too_large || s.responded) return 0;
+        if (server->clock.monotonic_ms() - s.started_ms > kBodyDeadlineMs) {
+          s.close_after_response = true;
+          s.request.body.clear();
+          return respond(wsi, s, http_api::error_response(408, "Request body not received within 10 s"));
+        }
         if (s.request.body.size() + len > server->max_request_bytes()) {
           s.body_too_large = true;
           s.request.body.clear();

@@ -40,6 +40,8 @@ struct WsSession final : WebSocket, FeedSink {
   bool closed = false;         // hub.close / handler.on_close ran
   bool ping_pending = false;   // a protocol ping frame is due
   bool close_pending = false;  // close once the queue is written
+  bool linger_on_close = false;  // the client may still be sending: see on_writable
+  bool close_sent = false;       // lingering: our close frame is out, input is drained
   std::uint16_t close_code = 0;
   std::string close_reason;
   OutQueue queue;

@@ -1,6 +1,9 @@
 // The WebSocket side: upgrade filtering, assembling messages, handing them to
 // the hub (or a custom endpoint), and writing each session's queue from its
 // writable callbacks, one frame per callback as libwebsockets requires.
+#include <sys/socket.h>
+
+#include <algorithm>
 #include <cstring>
 #include <exception>
 
@@ -160,6 +163,32 @@ int write_coalesced(WsSession& s) {
   return lws_write(s.wsi, bytes, length, LWS_WRITE_RAW) < static_cast<int>(length) ? -1 : 0;
 }
 
+/// A close while the client is still sending (a message over the size
+/// limit): hanging up with its bytes unread would make the kernel answer with
+/// a reset, which destroys the close frame before the client reads it. So
+/// the close frame is sent, then FIN (shutdown of our side), and the rest of
+/// the client's input is read and dropped until it closes too (its close
+/// frame or EOF ends the connection) or the 5 s timeout does.
+int close_lingering(WsSession& s) {
+  if (s.close_sent) return 0;
+  s.close_sent = true;
+  // Framed here and written raw, like the coalesced writes: lws 4.1 offers
+  // no close frame that does not also end the connection.
+  unsigned char frame[LWS_PRE + 4 + 123];
+  unsigned char* out = frame + LWS_PRE;
+  const std::size_t reason = std::min<std::size_t>(s.close_reason.size(), 123);
+  out[0] = 0x88;  // FIN + close
+  out[1] = static_cast<unsigned char>(2 + reason);
+  out[2] = static_cast<unsigned char>(s.close_code >> 8);
+  out[3] = static_cast<unsigned char>(s.close_code & 0xff);
+  std::memcpy(out + 4, s.close_reason.data(), reason);
+  const std::size_t length = 4 + reason;
+  if (lws_write(s.wsi, out, length, LWS_WRITE_RAW) < static_cast<int>(length)) return -1;
+  ::shutdown(lws_get_socket_fd(s.wsi), SHUT_WR);
+  lws_set_timeout(s.wsi, PENDING_TIMEOUT_USER_OK, 5);
+  return 0;
+}
+
 /// Writes what is due: a protocol ping, the queued frames, or the close.
 int on_writable(WsSession& s) {
   lws* wsi = s.wsi;
@@ -179,6 +208,8 @@ int on_writable(WsSession& s) {
     if (written < static_cast<int>(frame.size())) return -1;
   } else if (!s.queue.empty()) {
     if (write_coalesced(s) < 0) return -1;
+  } else if (s.close_pending && s.linger_on_close) {
+    return close_lingering(s);
   } else if (s.close_pending) {
     lws_close_reason(wsi, static_cast<lws_close_status>(s.close_code),
                      reinterpret_cast<unsigned char*>(s.close_reason.data()), s.close_reason.size());
@@ -296,12 +327,19 @@ int websocket_callback(lws* wsi, lws_callback_reasons reason, void* user, void* 
         if (!s) return -1;
         const std::string_view chunk(static_cast<const char*>(in), len);
         const bool complete = lws_is_final_fragment(wsi) && lws_remaining_packet_payload(wsi) == 0;
+        // Closing: whatever else arrives is read and dropped, never buffered.
+        if (s->close_pending) return 0;
         if (s->rx.size() + chunk.size() > s->server->max_message_bytes()) {
-          const char why[] = "Message too big";
-          lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
-                           reinterpret_cast<unsigned char*>(const_cast<char*>(why)), sizeof why - 1);
+          // Not a hang-up from here: with the client's unread bytes still in
+          // the socket the kernel would answer with a reset and the 1009 close
+          // frame would be lost. The close goes out like any other, and lws
+          // discards input until the client acknowledges it (or times out).
+          s->rx.clear();
+          s->rx.shrink_to_fit();
           if (s->kind == WsSession::Kind::Custom) s->handler->on_error(*s, "message too big");
-          return -1;
+          s->linger_on_close = true;
+          s->request_close(LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "Message too big");
+          return 0;
         }
         if (s->kind == WsSession::Kind::Feed) {
           // Watchers send nothing meaningful; anything proves liveness.
