@@ -746,6 +746,9 @@ void Hub::handle(Connection& c, const protocol::ClientTrigger& trigger) {
     return send_error(c, Errc::ClientEventRejected, "Client events are not enabled for this app");
 
   Subscription* sub = c.find_subscription(trigger.channel);
+  if (sub && sub->channel->type.kind == protocol::ChannelKind::PrivateEncrypted)
+    return send_error(c, Errc::ClientEventForbidden,
+                      "Client event rejected: client events are not supported on encrypted channels");
   if (!sub || !sub->channel->type.allows_client_events())
     return send_error(c, Errc::ClientEventForbidden,
                       "Client event rejected: not subscribed to a private or presence channel");

@@ -27,7 +27,11 @@ struct ChannelType {
   }
   bool is_presence() const noexcept { return kind == ChannelKind::Presence; }
   /// Client events are relayed only on private and presence channels (2.9).
-  bool allows_client_events() const noexcept { return needs_auth(); }
+  /// Encrypted channels refuse them (issue 6): their payloads are meant to
+  /// come encrypted by the server SDK, and no client library can send them.
+  bool allows_client_events() const noexcept {
+    return kind == ChannelKind::Private || kind == ChannelKind::Presence;
+  }
   bool is_user_channel() const noexcept { return kind == ChannelKind::ServerToUser; }
 };
 

@@ -268,14 +268,16 @@ describe('client events', () => {
     b.close();
   });
 
-  test.skip('client events are never replayed to new subscribers of cache channels (10.5 #82: cache channels not in scope yet)', () => {});
-
-  test('client events on private-encrypted- channels are relayed unchanged (2.9)', async () => {
+  test('client events on private-encrypted- channels are refused with 4009 and relayed to nobody (issue 6)', async () => {
     const ch = fresh('private-encrypted-chat');
     const [a, b] = await privateGroup(server, ch, 2);
     const data = '{"nonce":"EBESExQVFhcYGRobHB0eHyAhIiMkJSYn","ciphertext":"gCyO"}';
     a.send({ event: 'client-enc', channel: ch, data });
-    assert.equal((await b.nextEvent('client-enc', ch)).data, data);
+    const error = await a.nextEvent('pusher:error');
+    assert.equal(error.data.code, 4009);
+    assert.match(error.data.message, /not supported on encrypted channels/);
+    assert.deepEqual(await b.sync(), [], 'the other subscriber got nothing');
+    assert.equal(a.closeInfo, null, 'the sender stays connected');
     a.close();
     b.close();
   });

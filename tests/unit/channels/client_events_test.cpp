@@ -104,14 +104,21 @@ TEST_CASE_METHOD(ClientEventFixture, "string data is relayed unchanged (10.5 #74
         R"({"event":"client-move","data":"{ \"x\" : 1 }","channel":"private-chat"})");
 }
 
-TEST_CASE_METHOD(ClientEventFixture, "client events on private-encrypted channels are relayed unchanged (2.16)",
+TEST_CASE_METHOD(ClientEventFixture, "client events on private-encrypted channels are refused with 4009 (issue 6)",
                  "[channels][client_events]") {
+  RecordingObserver observer;
+  hub.add_observer(&observer);
   subscribe_private(sender, "private-encrypted-x");
   subscribe_private(peer, "private-encrypted-x");
   outbox.clear();
   const std::string data = R"({"nonce":"abc","ciphertext":"def"})";
   client_event(sender, "private-encrypted-x", "client-e", json::string(data));
-  CHECK(outbox.last(peer).at("data") == json::value(json::string(data)));
+  CHECK(error_code(sender) == 4009);
+  CHECK(str(outbox.last(sender).at("data").at("message")) ==
+        "Client event rejected: client events are not supported on encrypted channels");
+  CHECK(outbox.sends_to(peer) == 0);
+  CHECK_FALSE(outbox.closed(sender));
+  for (const auto& e : observer.events) CHECK_FALSE(e.starts_with("client_event"));
 }
 
 TEST_CASE("with client events disabled the sender gets 4301 and nobody receives it (10.5 #75)",

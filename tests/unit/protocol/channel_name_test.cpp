@@ -20,8 +20,8 @@ TEST_CASE("every prefix of table 3.1 classifies to its row", "[protocol][channel
   };
   const Row rows[] = {
       {"#server-to-user-42", ChannelKind::ServerToUser, false, false, false, false},        // 1
-      {"private-encrypted-cache-x", ChannelKind::PrivateEncrypted, true, true, true, false}, // 2
-      {"private-encrypted-payroll", ChannelKind::PrivateEncrypted, false, true, true, false},// 3
+      {"private-encrypted-cache-x", ChannelKind::PrivateEncrypted, true, true, false, false}, // 2
+      {"private-encrypted-payroll", ChannelKind::PrivateEncrypted, false, true, false, false},// 3
       {"private-cache-ticker", ChannelKind::Private, true, true, true, false},               // 4
       {"private-orders.42", ChannelKind::Private, false, true, true, false},                 // 5
       {"presence-cache-room", ChannelKind::Presence, true, true, true, true},                // 6
