@@ -157,16 +157,34 @@ int remaining_ms(Clock::time_point deadline) {
   return left > 1'000'000'000 ? 1'000'000'000 : static_cast<int>(left) + 1;
 }
 
-/// Waits until `fd` is ready for `events`; false when the deadline passed.
-bool wait_for(int fd, short events, Clock::time_point deadline) {
+/// When a request gives up: at its deadline, or earlier once cancelled.
+struct Deadline {
+  Clock::time_point at;
+  std::chrono::milliseconds timeout;
+  const std::atomic<bool>* cancel = nullptr;
+
+  bool cancelled() const noexcept { return cancel != nullptr && cancel->load(std::memory_order_relaxed); }
+  /// Why waiting stopped: "cancelled" or "timed out after 10 s".
+  std::string reason() const { return cancelled() ? "cancelled" : "timed out after " + duration_text(timeout); }
+};
+
+/// A cancellable wait polls in slices this long, so a cancel takes effect
+/// without a wake-up descriptor.
+constexpr int kCancelCheckMs = 100;
+
+/// Waits until `fd` is ready for `events`; false when the deadline passed
+/// or the request was cancelled.
+bool wait_for(int fd, short events, const Deadline& deadline) {
   while (true) {
-    const int timeout = remaining_ms(deadline);
+    if (deadline.cancelled()) return false;
+    int timeout = remaining_ms(deadline.at);
     if (timeout == 0) return false;
+    if (deadline.cancel != nullptr) timeout = std::min(timeout, kCancelCheckMs);
     pollfd p{fd, events, 0};
     const int rc = ::poll(&p, 1, timeout);
     if (rc > 0) return true;  // readiness or an error condition: the next call reports it
     if (rc == 0) {
-      if (Clock::now() >= deadline) return false;
+      if (Clock::now() >= deadline.at) return false;
       continue;
     }
     if (errno != EINTR) return true;
@@ -175,7 +193,7 @@ bool wait_for(int fd, short events, Clock::time_point deadline) {
 
 // ---- connecting -----------------------------------------------------------------------
 
-Result<Socket> connect_tcp(const Url& server, Clock::time_point deadline, std::chrono::milliseconds timeout) {
+Result<Socket> connect_tcp(const Url& server, const Deadline& deadline) {
   const std::string where = host_port(server);
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
@@ -204,8 +222,7 @@ Result<Socket> connect_tcp(const Url& server, Clock::time_point deadline, std::c
     }
     if (result != 0) {
       if (!wait_for(sock.get(), POLLOUT, deadline))
-        return make_error(Errc::Unreachable,
-                          "cannot connect to " + where + ": timed out after " + duration_text(timeout));
+        return make_error(Errc::Unreachable, "cannot connect to " + where + ": " + deadline.reason());
       int error = 0;
       socklen_t length = sizeof error;
       if (::getsockopt(sock.get(), SOL_SOCKET, SO_ERROR, &error, &length) != 0) error = errno;
@@ -241,8 +258,7 @@ std::string openssl_reason() {
 
 class Stream {
  public:
-  Stream(Socket sock, Clock::time_point deadline, std::chrono::milliseconds timeout)
-      : sock_(std::move(sock)), deadline_(deadline), timeout_(timeout) {}
+  Stream(Socket sock, const Deadline& deadline) : sock_(std::move(sock)), deadline_(deadline) {}
 
   /// TLS handshake with SNI and certificate/host verification. Errors are
   /// reasons ("certificate verify failed: ...").
@@ -283,7 +299,7 @@ class Stream {
       const int error = SSL_get_error(ssl_.get(), rc);
       if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
         if (!wait_for(sock_.get(), error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline_))
-          return IoError{IoKind::Timeout, "timed out after " + duration_text(timeout_)};
+          return IoError{IoKind::Timeout, deadline_.reason()};
         continue;
       }
       const long verify = SSL_get_verify_result(ssl_.get());
@@ -356,7 +372,7 @@ class Stream {
   }
 
  private:
-  IoError timed_out() const { return IoError{IoKind::Timeout, "timed out after " + duration_text(timeout_)}; }
+  IoError timed_out() const { return IoError{IoKind::Timeout, deadline_.reason()}; }
 
   /// After an SSL_read or SSL_write that returned `rc` <= 0 (errno and the
   /// OpenSSL error queue as it left them): nullopt when OpenSSL wanted the
@@ -376,8 +392,7 @@ class Stream {
   }
 
   Socket sock_;
-  Clock::time_point deadline_;
-  std::chrono::milliseconds timeout_;
+  Deadline deadline_;
   std::unique_ptr<SSL_CTX, SslCtxFree> ctx_;
   std::unique_ptr<SSL, SslFree> ssl_;
 };
@@ -549,7 +564,7 @@ Result<std::optional<HttpResponse>> parse_response(std::string_view raw, bool at
 namespace {
 
 std::string format_request(const Url& server, std::string_view method, std::string_view target,
-                           std::string_view body) {
+                           std::string_view body, const TransportOptions& options) {
   std::string host = server.host.find(':') != std::string::npos ? "[" + server.host + "]" : server.host;
   if (server.port != (server.tls ? 443 : 80)) host += ":" + std::to_string(server.port);
   std::string out;
@@ -559,11 +574,26 @@ std::string format_request(const Url& server, std::string_view method, std::stri
   out.append(target.empty() ? std::string_view("/") : target);
   out.append(" HTTP/1.1\r\nHost: ");
   out.append(host);
-  out.append("\r\nUser-Agent: pws-cli\r\nAccept: application/json\r\nConnection: close\r\n");
+  out.append("\r\n");
+  // A configured User-Agent or Accept replaces the default one instead of
+  // repeating the header.
+  auto configured = [&](std::string_view name) {
+    return std::any_of(options.headers.begin(), options.headers.end(),
+                       [&](const auto& header) { return lower(header.first) == name; });
+  };
+  if (!configured("user-agent")) out.append("User-Agent: ").append(options.user_agent).append("\r\n");
+  if (!configured("accept")) out.append("Accept: application/json\r\n");
+  out.append("Connection: close\r\n");
   const bool sends_body = !body.empty() || method == "POST" || method == "PUT" || method == "PATCH";
   if (sends_body) {
     out.append("Content-Type: application/json\r\nContent-Length: ");
     out.append(std::to_string(body.size()));
+    out.append("\r\n");
+  }
+  for (const auto& [name, value] : options.headers) {
+    out.append(name);
+    out.append(": ");
+    out.append(value);
     out.append("\r\n");
   }
   out.append("\r\n");
@@ -583,12 +613,12 @@ Result<HttpResponse> http_request(const Url& server, std::string_view method, st
                                   std::string_view body, const TransportOptions& options) {
   const SigpipeGuard no_sigpipe;
   const auto timeout = options.timeout.count() > 0 ? options.timeout : std::chrono::milliseconds(10000);
-  const auto deadline = Clock::now() + timeout;
+  const Deadline deadline{Clock::now() + timeout, timeout, options.cancel};
   const std::string where = host_port(server);
 
-  auto sock = connect_tcp(server, deadline, timeout);
+  auto sock = connect_tcp(server, deadline);
   if (!sock) return sock.error();
-  Stream stream(std::move(*sock), deadline, timeout);
+  Stream stream(std::move(*sock), deadline);
   if (server.tls) {
     if (auto failed = stream.start_tls(server, options))
       return make_error(Errc::Unreachable, "TLS handshake with " + where + " failed: " + failed->reason);
@@ -596,7 +626,7 @@ Result<HttpResponse> http_request(const Url& server, std::string_view method, st
 
   // A server may answer (e.g. 413) and close before reading the whole
   // request, so a failed write is reported only when no answer follows.
-  const auto write_failed = stream.write_all(format_request(server, method, target, body));
+  const auto write_failed = stream.write_all(format_request(server, method, target, body, options));
   if (write_failed && write_failed->kind == IoKind::Timeout)
     return make_error(Errc::Unreachable, "no answer from " + where + ": " + write_failed->reason);
 
@@ -636,7 +666,7 @@ Result<HttpResponse> http_request(const Url& server, std::string_view method, st
 }
 
 Status probe_tcp(const Url& server, std::chrono::milliseconds timeout) {
-  auto sock = connect_tcp(server, Clock::now() + timeout, timeout);
+  auto sock = connect_tcp(server, Deadline{Clock::now() + timeout, timeout});
   if (!sock) return sock.error();
   return Ok{};
 }

@@ -1,11 +1,12 @@
 // A small blocking HTTP/1.1 client (plain TCP or TLS through OpenSSL) for
-// the CLI: one request per connection (Connection: close), Content-Length,
+// the CLI and the webhook sender: one request per connection (Connection: close), Content-Length,
 // chunked or until-close bodies, an overall deadline. It separates "no
 // answer" (Errc::Unreachable: DNS, refused, timeout, TLS handshake, a reset
 // before the first response byte) from an answer with any status; a broken
 // or truncated answer is Errc::Io.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -22,6 +23,14 @@ struct TransportOptions {
   std::chrono::milliseconds timeout{10000};  ///< connect + send + receive
   bool verify_tls = true;                    ///< false = --insecure
   std::string ca_file;                       ///< extra trusted CA (PEM), optional
+  std::string user_agent = "pws-cli";
+  /// Extra request headers (webhooks), sent after the client's own; the
+  /// caller keeps out line breaks and Host/Content-Length/Connection.
+  std::vector<std::pair<std::string, std::string>> headers;
+  /// When set, the request gives up within about 100 ms of it turning true
+  /// (Errc::Unreachable, "cancelled"), so a stopping process need not wait
+  /// out `timeout`. Name resolution (getaddrinfo) cannot be interrupted.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct HttpResponse {

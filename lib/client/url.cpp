@@ -101,6 +101,24 @@ Result<Url> parse_url(std::string_view text) {
   return url;
 }
 
+Result<RequestUrl> parse_request_url(std::string_view text) {
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f) return bad_url(text, "blanks and control characters are not allowed");
+  }
+  const auto scheme_end = text.find("://");
+  if (scheme_end == std::string_view::npos) return bad_url(text, "no http:// or https://");
+  const auto authority_end = text.find_first_of("/?#", scheme_end + 3);
+  auto server = parse_url(text.substr(0, authority_end));
+  if (!server) return server.error();
+  RequestUrl url{std::move(*server), {}};
+  std::string_view target = authority_end == std::string_view::npos ? std::string_view() : text.substr(authority_end);
+  target = target.substr(0, target.find('#'));  // a fragment never goes to the server
+  if (target.empty() || target.front() != '/') url.target = "/";
+  url.target += target;
+  return url;
+}
+
 Result<Url> server_url(const std::optional<std::string>& flag, const registry::Config& config) {
   if (flag) {
     auto url = parse_url(*flag);

@@ -26,6 +26,18 @@ struct Url {
 /// problem otherwise.
 Result<Url> parse_url(std::string_view text);
 
+/// A URL requests are sent to as they are (webhook endpoints): the server
+/// part, as parse_url reads it, and the request target.
+struct RequestUrl {
+  Url server;          ///< path_prefix stays empty
+  std::string target;  ///< path and query exactly as written ("/" when none); the fragment is dropped
+};
+
+/// http[s]://host[:port][/path][?query][#fragment]; Errc::InvalidConfig for
+/// what parse_url refuses in the scheme, host or port, for user info and for
+/// blanks or control characters anywhere.
+Result<RequestUrl> parse_request_url(std::string_view text);
+
 /// --url when given, else $PWS_URL, else derived from config.server (https
 /// when TLS is configured; a wildcard host such as 0.0.0.0, :: or "" becomes
 /// 127.0.0.1), else http://127.0.0.1:6001. Errc::InvalidConfig for a bad

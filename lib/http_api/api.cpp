@@ -58,7 +58,8 @@ Response Api::metrics(const Request& request) {
   if (statistics_ && statistics_->enabled()) statistics = statistics_->writer_figures();
   Response response;
   response.content_type = "text/plain; version=0.0.4; charset=utf-8";
-  response.body = render_metrics(MetricsInput{hub_, http_counts_, read_process_figures(), statistics, settings_.version});
+  response.body = render_metrics(
+      MetricsInput{hub_, http_counts_, read_process_figures(), statistics, settings_.version, webhook_figures_});
   return response;
 }
 

@@ -11,6 +11,7 @@
 #include "http_api/rate_limiter.hpp"
 #include "http_api/request.hpp"
 #include "http_api/statistics_source.hpp"
+#include "http_api/webhook_figures.hpp"
 
 namespace pws::http_api {
 
@@ -39,6 +40,10 @@ class Api {
   /// null (the default) = statistics off. Must outlive the Api.
   void set_statistics_source(StatisticsSource* source) noexcept { statistics_ = source; }
 
+  /// Where /metrics finds the webhook figures; null (the default) = none.
+  /// Must outlive the Api.
+  void set_webhook_figures(const WebhookFigures* figures) noexcept { webhook_figures_ = figures; }
+
   const HttpCounts& http_counts() const noexcept { return http_counts_; }
 
   /// While draining (graceful shutdown) /ready answers 503.
@@ -50,6 +55,7 @@ class Api {
   ApiSettings settings_;
   bool draining_ = false;
   StatisticsSource* statistics_ = nullptr;
+  const WebhookFigures* webhook_figures_ = nullptr;
   HttpCounts http_counts_;
   RateLimiter backend_events_;  // max_backend_events_per_sec, points = channels published to
   RateLimiter reads_;           // max_read_req_per_sec

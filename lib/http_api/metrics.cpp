@@ -119,6 +119,31 @@ std::string render_metrics(const MetricsInput& input) {
     e.sample("pws_statistics_healthy", "", s.healthy ? 1 : 0);
   }
 
+  if (input.webhooks) {
+    // Taken once, so the families agree with each other.
+    const auto webhooks = input.webhooks->webhook_figures();
+    using Row = WebhookAppFigures;
+    const struct {
+      std::string_view name;
+      std::string_view type;
+      std::string_view help;
+      std::uint64_t Row::*value;
+    } families[] = {
+        {"pws_webhook_events_queued_total", "counter", "Webhook events accepted for delivery, once per endpoint.",
+         &Row::queued},
+        {"pws_webhook_events_sent_total", "counter", "Webhook events delivered with a 2xx answer.", &Row::sent},
+        {"pws_webhook_attempts_failed_total", "counter",
+         "Webhook requests that failed (non-2xx, connection error or timeout).", &Row::failed_attempts},
+        {"pws_webhook_events_dropped_total", "counter",
+         "Webhook events given up: queue full, retry window over or shutdown.", &Row::dropped},
+        {"pws_webhook_events_pending", "gauge", "Webhook events waiting or being sent.", &Row::pending},
+    };
+    for (const auto& family : families) {
+      e.family(family.name, family.type, family.help);
+      for (const auto& [id, row] : webhooks) e.sample(family.name, app_label(id), static_cast<double>(row.*family.value));
+    }
+  }
+
   const ProcessFigures& p = input.process;
   auto process = [&](std::string_view name, std::string_view type, std::string_view help, double value) {
     if (value < 0) return;

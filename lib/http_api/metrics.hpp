@@ -1,6 +1,7 @@
 // GET /metrics: the Prometheus text exposition format (version 0.0.4) of
 // the hub's per-app figures, the HTTP API's request counts, the statistics
-// writer's health and the process figures. Pure: the caller gathers.
+// writer's health, the webhook sender's per-app figures and the process
+// figures. Pure: the caller gathers.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +12,7 @@
 
 #include "channels/hub.hpp"
 #include "http_api/process_figures.hpp"
+#include "http_api/webhook_figures.hpp"
 #include "stats/writer.hpp"
 
 namespace pws::http_api {
@@ -25,6 +27,7 @@ struct MetricsInput {
   ProcessFigures process;
   std::optional<stats::WriterFigures> statistics;  ///< nullopt when statistics are off
   std::string_view version;
+  const WebhookFigures* webhooks = nullptr;  ///< null = no webhook sender
 };
 
 std::string render_metrics(const MetricsInput& input);

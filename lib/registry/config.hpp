@@ -69,11 +69,21 @@ struct DashboardConfig {
   int max_event_data_size_in_bytes = 1024;
 };
 
+/// [webhooks]: how webhook requests are delivered, for every app (the
+/// endpoints themselves are per app, [[apps.webhooks]]).
+struct WebhooksConfig {
+  int request_timeout_in_seconds = 10;  ///< one attempt: connect, send, answer
+  int retry_window_in_seconds = 300;    ///< retries stop this long after the first attempt
+  int max_pending_events = 10000;       ///< per endpoint; beyond it events are dropped
+  int shutdown_grace_in_seconds = 3;    ///< on stop, time left to deliver what is queued
+};
+
 struct Config {
   ServerConfig server;
   StatisticsConfig statistics;
   MetricsConfig metrics;
   DashboardConfig dashboard;
+  WebhooksConfig webhooks;
   std::vector<channels::App> apps;
   /// File it was loaded from; empty when built in memory.
   std::filesystem::path source;

@@ -43,6 +43,12 @@
 //   open_on_loopback = true        # no credentials needed from this machine
 //   max_event_data_size_in_bytes = 1024  # 16..1048576; longer data is cut in the feed
 //
+//   [webhooks]                     # delivery of every app's webhooks
+//   request_timeout_in_seconds = 10   # 1..300, per attempt
+//   retry_window_in_seconds = 300  # 0..86400; 0 = no retries
+//   max_pending_events = 10000     # 1..1000000, per endpoint
+//   shutdown_grace_in_seconds = 3  # 0..300
+//
 //   [limits]                       # defaults for every app's AppLimits fields
 //   max_client_events_per_sec = 10
 //
@@ -246,6 +252,17 @@ void read_dashboard(TableReader& reader, DashboardConfig& dashboard) {
   reader.report_unknown_keys();
 }
 
+// ---- [webhooks] ----
+
+// Named apart from detail::read_webhooks, which reads an app's endpoints.
+void read_webhooks_settings(TableReader& reader, WebhooksConfig& webhooks) {
+  reader.read("request_timeout_in_seconds", webhooks.request_timeout_in_seconds, IntRange{1, 300});
+  reader.read("retry_window_in_seconds", webhooks.retry_window_in_seconds, IntRange{0, 86400});
+  reader.read("max_pending_events", webhooks.max_pending_events, IntRange{1, 1000000});
+  reader.read("shutdown_grace_in_seconds", webhooks.shutdown_grace_in_seconds, IntRange{0, 300});
+  reader.report_unknown_keys();
+}
+
 // ---- [[apps]] ----
 
 /// An app plus where its id and key were written, for duplicate reports.
@@ -408,6 +425,11 @@ Result<Config> parse_config(std::string_view toml_text, const std::string& sourc
   if (const toml::table* dashboard = reader.read_table("dashboard")) {
     TableReader dashboard_reader(*dashboard, "dashboard", diagnostics);
     read_dashboard(dashboard_reader, config.dashboard);
+  }
+
+  if (const toml::table* webhooks = reader.read_table("webhooks")) {
+    TableReader webhooks_reader(*webhooks, "webhooks", diagnostics);
+    read_webhooks_settings(webhooks_reader, config.webhooks);
   }
 
   // [limits] first: it is the base every app's limits start from.

@@ -213,6 +213,22 @@ void write_statistics(Writer& w) {
             "longer event data is cut in the feed");
 }
 
+void write_webhooks(Writer& w) {
+  const WebhooksConfig d;
+  w.text(
+      "\n"
+      "# How webhooks (the [[apps.webhooks]] of each app) are delivered: failed\n"
+      "# requests are retried after 1, 2, 4 ... s (at most 60 s apart).\n"
+      "[webhooks]\n");
+  w.setting("request_timeout_in_seconds", d.request_timeout_in_seconds, d.request_timeout_in_seconds,
+            "per attempt");
+  w.setting("retry_window_in_seconds", d.retry_window_in_seconds, d.retry_window_in_seconds,
+            "then the events are dropped");
+  w.setting("max_pending_events", d.max_pending_events, d.max_pending_events, "per endpoint; more are dropped");
+  w.setting("shutdown_grace_in_seconds", d.shutdown_grace_in_seconds, d.shutdown_grace_in_seconds,
+            "to deliver what is queued on stop");
+}
+
 }  // namespace
 
 std::string render_app_block(const App& app) {
@@ -243,6 +259,7 @@ std::string render_default_config(const App& app) {
       "\n");
   write_server(w);
   write_statistics(w);
+  write_webhooks(w);
   w.text(
       "\n"
       "# One [[apps]] entry per application. Clients connect with the key;\n"

@@ -123,6 +123,16 @@ const lws_protocol_vhost_options kPwsProtocolOptions = {nullptr, &kDefaultProtoc
 // small and longer messages are assembled from several reads.
 constexpr std::size_t kRxBufferSize = 1024;
 
+webhooks::WebhooksSettings webhook_settings(const registry::WebhooksConfig& config) {
+  webhooks::WebhooksSettings settings;
+  webhooks::DeliverySettings& delivery = settings.sender.delivery;
+  delivery.request_timeout_ms = std::int64_t{config.request_timeout_in_seconds} * 1000;
+  delivery.retry_window_ms = std::int64_t{config.retry_window_in_seconds} * 1000;
+  delivery.max_pending_events = static_cast<std::size_t>(config.max_pending_events);
+  settings.shutdown_grace = std::chrono::seconds(config.shutdown_grace_in_seconds);
+  return settings;
+}
+
 const lws_protocols kProtocols[] = {
     {"http", http_callback, sizeof(void*), 0, 0, nullptr, 0},
     {"pws", websocket_callback, sizeof(void*), kRxBufferSize, 0, nullptr, 0},
@@ -166,6 +176,10 @@ ServerImpl::ServerImpl(registry::Config c) : config(std::move(c)) {
     dashboard = std::make_unique<dashboard::Dashboard>(*hub, *api, clock, std::move(dashboard_settings));
   }
   hub->add_observer(feed.get());
+  webhooks = std::make_unique<webhooks::Webhooks>(webhook_settings(config.webhooks));
+  webhooks->set_apps(hub->apps());
+  hub->add_observer(&webhooks->observer());
+  api->set_webhook_figures(&webhooks->figures());
   if (config.server.debug) {
     console_log = std::make_unique<ConsoleLog>(stdout);
     hub->add_observer(console_log.get());
@@ -208,11 +222,15 @@ void ServerImpl::reload_registry(std::string_view why) {
   };
   for (const auto& app : loaded->apps) added += known(config.apps, app.id) ? 0 : 1;
   for (const auto& app : config.apps) removed += known(loaded->apps, app.id) ? 0 : 1;
-  hub->set_apps(std::make_shared<const channels::AppDirectory>(loaded->apps));
+  auto apps = std::make_shared<const channels::AppDirectory>(loaded->apps);
+  // Webhooks first: the disconnections set_apps causes are reported under
+  // the new configuration (new URLs and secrets apply to new events).
+  webhooks->set_apps(*apps);
+  hub->set_apps(std::move(apps));
   config.apps = std::move(loaded->apps);
   feed->close_stale(hub->apps());
-  // Listening sockets, TLS, statistics and metrics are set up once; only the
-  // app registry is live.
+  // Listening sockets, TLS, statistics, metrics and the [webhooks] settings
+  // are set up once; only the app registry is live.
   std::printf("pws: reloaded %s (%.*s): %zu apps, %zu added, %zu removed\n", config.source.c_str(),
               static_cast<int>(why.size()), why.data(), config.apps.size(), added, removed);
   std::fflush(stdout);
@@ -336,6 +354,9 @@ int Server::run() {
   lws_sul_cancel(&s.sweep_timer.sul);
   if (s.statistics) lws_sul_cancel(&s.statistics_timer.sul);
   s.destroy_context();
+  // After the last hub event (closing the context disconnects the rest):
+  // queued webhooks get [webhooks] shutdown_grace_in_seconds to go out.
+  s.webhooks->stop();
   // The interval in progress is written too: a graceful stop loses nothing.
   if (s.statistics) s.statistics->finish(unix_ms_now(), kStatisticsFlushDeadline);
   g_signal_target.store(nullptr);

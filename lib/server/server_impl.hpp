@@ -21,6 +21,7 @@
 #include "server/out_queue.hpp"
 #include "server/server.hpp"
 #include "server/statistics_recorder.hpp"
+#include "webhooks/webhooks.hpp"
 
 namespace pws::server {
 
@@ -118,6 +119,7 @@ struct ServerImpl {
   std::unique_ptr<EventFeed> feed;  // always registered; costs one branch per hub event while unwatched
   std::unique_ptr<StatisticsRecorder> statistics;  // null when [statistics] enabled = false
   std::unique_ptr<ConfigWatch> config_watch;       // null when there is no config file
+  std::unique_ptr<webhooks::Webhooks> webhooks;    // threads only once some app has a webhook
   std::map<std::string, std::shared_ptr<WebSocketHandler>> routes;
 
   std::string listen_address;  // what lws binds; "" = every interface

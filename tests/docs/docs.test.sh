@@ -455,10 +455,13 @@ fi
 
 # Every key and table the parser reads: reader.read("key"), reader.get("key"),
 # reader.read_table("table"), read_required(reader, "key") and the
-# {"key", &AppLimits::...} table of limits.
+# {"key", &AppLimits::...} table of limits. Tables come out as "[name]", so a
+# table and a key of the same name ([webhooks] and an app's webhooks) are
+# checked apart.
 mapfile -t config_keys < <(
   grep -oE '(reader\.(read|get|read_table)\("[a-z_]+"|read_required\(reader, "[a-z_]+"|\{"[a-z_]+", &AppLimits::)' \
-    lib/registry/config_parse.cpp | grep -oE '"[a-z_]+"' | tr -d '"' | sort -u
+    lib/registry/config_parse.cpp |
+    sed -E 's/^reader\.read_table\("([a-z_]+)"$/[\1]/; s/^[^[][^"]*"([a-z_]+)".*$/\1/' | sort -u
 )
 if ((${#config_keys[@]} >= 30)); then
   pass "${#config_keys[@]} config keys and tables found in lib/registry/config_parse.cpp"
@@ -469,12 +472,13 @@ for key in "${config_keys[@]}"; do
   # Tables are section headings in the man page and headers in the example;
   # keys are \fBkey\fR in the man page and "key =" (maybe commented out).
   case $key in
-    server) man_re='^\.SH "\[server\]"'; example_re='^\[server\]' ;;
-    tls) man_re='^\.SH "\[server\.tls\]"'; example_re='^#? *\[server\.tls\]' ;;
-    statistics) man_re='^\.SH "\[statistics\]"'; example_re='^#? *\[statistics\]' ;;
-    metrics) man_re='^\.SH "\[metrics\]"'; example_re='^#? *\[metrics\]' ;;
-    dashboard) man_re='^\.SH "\[dashboard\]"'; example_re='^#? *\[dashboard\]' ;;
-    limits) man_re='^\.SH "\[limits\]"'; example_re='^\[limits\]' ;;
+    '[server]') man_re='^\.SH "\[server\]"'; example_re='^\[server\]' ;;
+    '[tls]') man_re='^\.SH "\[server\.tls\]"'; example_re='^#? *\[server\.tls\]' ;;
+    '[statistics]') man_re='^\.SH "\[statistics\]"'; example_re='^#? *\[statistics\]' ;;
+    '[metrics]') man_re='^\.SH "\[metrics\]"'; example_re='^#? *\[metrics\]' ;;
+    '[dashboard]') man_re='^\.SH "\[dashboard\]"'; example_re='^#? *\[dashboard\]' ;;
+    '[webhooks]') man_re='^\.SH "\[webhooks\]"'; example_re='^#? *\[webhooks\]' ;;
+    '[limits]') man_re='^\.SH "\[limits\]"'; example_re='^\[limits\]' ;;
     apps) man_re='^\.SH "\[\[apps\]\]"'; example_re='^\[\[apps\]\]' ;;
     webhooks) man_re='\\fBwebhooks\\fR'; example_re='^#? *\[\[apps\.webhooks\]\]' ;;
     *) man_re="\\\\fB$key\\\\fR"; example_re="^#? *$key =" ;;
@@ -482,10 +486,11 @@ for key in "${config_keys[@]}"; do
   if grep -qE -- "$man_re" man/pws.toml.5; then pass "config $key in man/pws.toml.5"; else fail "config $key is not documented in man/pws.toml.5"; fi
   if grep -qE -- "$example_re" examples/pws.toml; then pass "config $key in examples/pws.toml"; else fail "config $key is missing from examples/pws.toml"; fi
 done
-# Every key of [statistics] and [metrics] in its own section of the page.
-for table in statistics metrics; do
+# Every key of [statistics], [metrics] and [webhooks] in its own section of the page.
+for table in statistics metrics webhooks; do
   section=$(man_section man/pws.toml.5 "[$table]")
   fn=read_$table
+  [[ $table == webhooks ]] && fn=read_webhooks_settings  # read_webhooks reads an app's endpoints
   mapfile -t keys < <(awk -v f="void $fn(" 'index($0, f) == 1 { on = 1 } on && /^}/ { on = 0 } on' lib/registry/config_parse.cpp |
     grep -oE 'reader\.read\("[a-z_]+"' | grep -oE '"[a-z_]+"' | tr -d '"' | sort -u)
   missing=()

@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <chrono>
+#include <thread>
 
 #include "client/api_client.hpp"
 #include "client/http_client.hpp"
@@ -278,4 +280,53 @@ TEST_CASE("ApiClient signs requests the way the server verifies them", "[client]
   CHECK(requests[1].starts_with("GET /pws/apps/1001/channels/presence-room%3D1?"));
   CHECK_THAT(requests[1], Contains("info=user_count%2Csubscription_count"));
   CHECK_THAT(requests[0], Contains("body_md5="));
+}
+
+// ---- options of the webhook sender ------------------------------------------------------------
+
+TEST_CASE("http_request sends the extra headers and user agent of its options", "[client][http]") {
+  TestServer server({respond("200 OK", "{}")});
+  TransportOptions options = quick();
+  options.user_agent = "pws-webhooks";
+  options.headers = {{"X-Pusher-Key", "pws-key"}, {"X-Api-Token", "t0k3n"}};
+  auto r = http_request(local(server.port()), "POST", "/hooks?a=1", "{}", options);
+  REQUIRE(r.ok());
+  const auto sent = server.requests().at(0);
+  CHECK(sent.starts_with("POST /hooks?a=1 HTTP/1.1\r\n"));
+  CHECK_THAT(sent, Contains("\r\nUser-Agent: pws-webhooks\r\n"));
+  CHECK_THAT(sent, Contains("\r\nContent-Type: application/json\r\n"));
+  CHECK_THAT(sent, Contains("\r\nX-Pusher-Key: pws-key\r\nX-Api-Token: t0k3n\r\n\r\n{}"));
+  CHECK_THAT(sent, !Contains("pws-cli"));
+}
+
+TEST_CASE("http_request: cancelling gives up at once instead of waiting for the timeout", "[client][http]") {
+  TestServer server({Reply{{}, 0ms, true, false}});
+  std::atomic<bool> cancel{false};
+  TransportOptions options = quick(10000ms);
+  options.cancel = &cancel;
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(200ms);
+    cancel = true;
+  });
+  const auto start = std::chrono::steady_clock::now();
+  auto r = http_request(local(server.port()), "POST", "/", "{}", options);
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  canceller.join();
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == Errc::Unreachable);
+  CHECK_THAT(r.error().message, Contains("cancelled"));
+  CHECK(elapsed < 2s);
+}
+
+TEST_CASE("http_request: a configured User-Agent or Accept replaces the default", "[client][http]") {
+  TestServer server({respond("200 OK", "{}")});
+  TransportOptions options = quick();
+  options.headers = {{"user-agent", "receiver-wants-this"}, {"Accept", "*/*"}};
+  REQUIRE(http_request(local(server.port()), "POST", "/", "{}", options).ok());
+  const auto sent = server.requests().at(0);
+  CHECK_THAT(sent, Contains("\r\nuser-agent: receiver-wants-this\r\n"));
+  CHECK_THAT(sent, Contains("\r\nAccept: */*\r\n"));
+  CHECK_THAT(sent, !Contains("pws-cli"));
+  CHECK_THAT(sent, !Contains("application/json\r\nAccept"));
+  CHECK(sent.find("Accept:") == sent.rfind("Accept:"));
 }

@@ -123,3 +123,31 @@ TEST_CASE("server_url: --url beats $PWS_URL beats the config", "[client][url]") 
   REQUIRE_FALSE(url.ok());
   CHECK_THAT(url.error().message, Contains("--url"));
 }
+
+TEST_CASE("parse_request_url keeps the path and query as the request target", "[client][url]") {
+  auto url = parse_request_url("https://hooks.example.com/pusher/webhooks/?token=abc&x=1#frag");
+  REQUIRE(url.ok());
+  CHECK(url->server.tls);
+  CHECK(url->server.host == "hooks.example.com");
+  CHECK(url->server.port == 443);
+  CHECK(url->server.path_prefix.empty());
+  CHECK(url->target == "/pusher/webhooks/?token=abc&x=1");
+
+  url = parse_request_url("http://127.0.0.1:8080");
+  REQUIRE(url.ok());
+  CHECK(url->server.port == 8080);
+  CHECK(url->target == "/");
+
+  url = parse_request_url("http://[::1]:9000?q=1");
+  REQUIRE(url.ok());
+  CHECK(url->server.host == "::1");
+  CHECK(url->target == "/?q=1");
+
+  for (const char* bad : {"ftp://x/", "https://user:pw@host/", "https://host:0/", "https:///x", "http://a b/",
+                          "http://a/\r\nX: 1", "hooks.example.com/x"}) {
+    INFO(bad);
+    auto r = parse_request_url(bad);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == Errc::InvalidConfig);
+  }
+}

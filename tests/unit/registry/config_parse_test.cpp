@@ -540,3 +540,50 @@ TEST_CASE("[[apps.webhooks]] refuses bad URLs, unknown types and header injectio
   CHECK_THAT(parse_error("[[apps]]\nid = \"1\"\nkey = \"k\"\nsecret = \"s\"\nwebhook_batching_window_ms = 0\n"),
              Contains("webhook_batching_window_ms"));
 }
+
+TEST_CASE("[webhooks] defaults, every setting read, and its ranges (issue 6)", "[registry][webhooks]") {
+  const Config defaults = parse_ok("");
+  CHECK(defaults.webhooks.request_timeout_in_seconds == 10);
+  CHECK(defaults.webhooks.retry_window_in_seconds == 300);
+  CHECK(defaults.webhooks.max_pending_events == 10000);
+  CHECK(defaults.webhooks.shutdown_grace_in_seconds == 3);
+
+  const Config c = parse_ok(R"toml([webhooks]
+request_timeout_in_seconds = 2
+retry_window_in_seconds = 0
+max_pending_events = 50
+shutdown_grace_in_seconds = 0
+)toml");
+  CHECK(c.webhooks.request_timeout_in_seconds == 2);
+  CHECK(c.webhooks.retry_window_in_seconds == 0);
+  CHECK(c.webhooks.max_pending_events == 50);
+  CHECK(c.webhooks.shutdown_grace_in_seconds == 0);
+
+  struct Case {
+    std::string text;
+    std::string message;
+  };
+  for (const Case& bad : {
+           Case{"request_timeout_in_seconds = 0", "pws.toml:2: webhooks.request_timeout_in_seconds"},
+           Case{"request_timeout_in_seconds = 301", "webhooks.request_timeout_in_seconds"},
+           Case{"retry_window_in_seconds = -1", "webhooks.retry_window_in_seconds"},
+           Case{"max_pending_events = 0", "webhooks.max_pending_events"},
+           Case{"shutdown_grace_in_seconds = \"3s\"", "webhooks.shutdown_grace_in_seconds"},
+           Case{"batching = true", "webhooks.batching"},
+       }) {
+    INFO(bad.text);
+    CHECK_THAT(parse_error("[webhooks]\n" + bad.text + "\n"), Contains(bad.message));
+  }
+  // The server-wide table and an app's [[apps.webhooks]] live side by side.
+  const Config both = parse_ok(R"toml([webhooks]
+retry_window_in_seconds = 60
+[[apps]]
+id = "1"
+key = "k"
+secret = "s"
+[[apps.webhooks]]
+url = "http://127.0.0.1:9/hook"
+)toml");
+  CHECK(both.webhooks.retry_window_in_seconds == 60);
+  REQUIRE(both.apps.at(0).webhooks.size() == 1);
+}
