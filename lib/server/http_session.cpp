@@ -240,6 +240,12 @@ int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, s
       }
       case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
         return confirm_feed_upgrade(*static_cast<ServerImpl*>(lws_context_user(lws_get_context(wsi))), wsi);
+      case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
+        // lws hands the first protocol the vhost's SSL_CTX while creating it;
+        // kept so that SIGHUP can install a renewed certificate in place.
+        static_cast<ServerImpl*>(lws_context_user(lws_get_context(wsi)))->tls_context =
+            static_cast<ssl_ctx_st*>(user);
+        return 0;
       case LWS_CALLBACK_HTTP_WRITEABLE:
         return *slot ? write_body(wsi, **slot) : 0;
       case LWS_CALLBACK_CLOSED_HTTP:

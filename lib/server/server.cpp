@@ -14,6 +14,7 @@
 
 #include "registry/serve_config.hpp"
 #include "server/server_impl.hpp"
+#include "server/tls_certificate.hpp"
 
 namespace pws::server {
 
@@ -229,10 +230,33 @@ void ServerImpl::reload_registry(std::string_view why) {
   hub->set_apps(std::move(apps));
   config.apps = std::move(loaded->apps);
   feed->close_stale(hub->apps());
-  // Listening sockets, TLS, statistics, metrics and the [webhooks] settings
-  // are set up once; only the app registry is live.
+  // New certificate files named in the config apply like renewed ones; TLS
+  // cannot be switched on or off without a restart (the port is bound).
+  const registry::TlsConfig& tls = loaded->server.tls;
+  if (config.server.tls.enabled() && tls.enabled() &&
+      (tls.cert_path != config.server.tls.cert_path || tls.key_path != config.server.tls.key_path ||
+       tls.passphrase != config.server.tls.passphrase)) {
+    config.server.tls = tls;
+    if (why != "SIGHUP") reload_tls(why);  // SIGHUP reloads the certificate anyway
+  }
+  // Listening sockets, statistics, metrics and the [webhooks] settings are
+  // set up once; the app registry and the TLS certificate are live.
   std::printf("pws: reloaded %s (%.*s): %zu apps, %zu added, %zu removed\n", config.source.c_str(),
               static_cast<int>(why.size()), why.data(), config.apps.size(), added, removed);
+  std::fflush(stdout);
+}
+
+void ServerImpl::reload_tls(std::string_view why) {
+  auto loaded = replace_certificate(tls_context, config.server.tls);
+  if (!loaded) {
+    std::fprintf(stderr, "pws: error: cannot reload the TLS certificate (%.*s): %s; still serving the previous one\n",
+                 static_cast<int>(why.size()), why.data(), loaded.error().message.c_str());
+    return;
+  }
+  std::printf("pws: reloaded the TLS certificate %s (%.*s): %s, %d intermediate%s, valid until %s\n",
+              config.server.tls.cert_path.c_str(), static_cast<int>(why.size()), why.data(),
+              loaded->subject.c_str(), loaded->chain_length, loaded->chain_length == 1 ? "" : "s",
+              loaded->not_after.c_str());
   std::fflush(stdout);
 }
 
@@ -289,8 +313,10 @@ Status Server::start() {
     info.ssl_private_key_filepath = config.tls.key_path.c_str();
     if (!config.tls.passphrase.empty()) info.ssl_private_key_password = config.tls.passphrase.c_str();
     info.alpn = "http/1.1";
-    info.tls1_3_plus_cipher_list = nullptr;
-    info.ssl_options_set = SSL_OP_NO_SSLv2 | SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1;
+    info.ssl_cipher_list = kTls12Ciphers;
+    info.tls1_3_plus_cipher_list = nullptr;  // OpenSSL's TLS 1.3 suites: all AEAD
+    info.ssl_options_set = SSL_OP_NO_SSLv2 | SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1 |
+                           SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION;
   }
 
   s.context = lws_create_context(&info);
@@ -347,7 +373,10 @@ int Server::run() {
   std::fflush(stdout);
 
   while (lws_service(s.context, 0) >= 0) {
-    if (s.reload_requested.exchange(false) && !s.draining) s.reload_registry("SIGHUP");
+    if (s.reload_requested.exchange(false) && !s.draining) {
+      s.reload_registry("SIGHUP");
+      if (s.config.server.tls.enabled()) s.reload_tls("SIGHUP");
+    }
     if (s.stop_requested.load() && !s.draining) s.begin_drain();
     if (s.draining && (s.live_sessions == 0 || s.clock.monotonic_ms() >= s.drain_deadline_ms)) break;
   }

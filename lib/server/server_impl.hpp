@@ -120,6 +120,7 @@ struct ServerImpl {
   std::unique_ptr<StatisticsRecorder> statistics;  // null when [statistics] enabled = false
   std::unique_ptr<ConfigWatch> config_watch;       // null when there is no config file
   std::unique_ptr<webhooks::Webhooks> webhooks;    // threads only once some app has a webhook
+  ssl_ctx_st* tls_context = nullptr;  // the vhost's, captured while lws creates it (null without TLS)
   std::map<std::string, std::shared_ptr<WebSocketHandler>> routes;
 
   std::string listen_address;  // what lws binds; "" = every interface
@@ -162,6 +163,10 @@ struct ServerImpl {
   /// Loads the registry file again and swaps in its apps (SIGHUP or a
   /// change on disk); a broken file is reported and the running apps kept.
   void reload_registry(std::string_view why);
+  /// Installs the certificate and key named by config.server.tls again
+  /// (SIGHUP: renewed files); a broken pair is reported and the running one
+  /// kept. Connections already open keep theirs.
+  void reload_tls(std::string_view why);
   void destroy_context();
 };
 

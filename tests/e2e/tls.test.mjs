@@ -187,4 +187,67 @@ describe('TLS ([server.tls])', { skip: haveOpenssl ? false : 'openssl not found'
       );
     });
   });
+
+  describe('certificate renewal (SIGHUP)', () => {
+    /** The subject CN of the certificate a new TLS handshake gets. */
+    async function servedCN(server) {
+      const { default: tls } = await import('node:tls');
+      return new Promise((resolve, reject) => {
+        const sock = tls.connect({ host: '127.0.0.1', port: server.port, rejectUnauthorized: false, servername: 'localhost' }, () => {
+          const cn = sock.getPeerCertificate().subject?.CN;
+          sock.end();
+          resolve(cn);
+        });
+        sock.setTimeout(DEFAULT_TIMEOUT_MS, () => { sock.destroy(); reject(new Error('TLS handshake timed out')); });
+        sock.once('error', reject);
+      });
+    }
+
+    async function outputMatching(server, pattern, ms = DEFAULT_TIMEOUT_MS) {
+      const deadline = Date.now() + ms;
+      while (!pattern.test(server.output())) {
+        if (Date.now() > deadline) throw new Error(`server output never matched ${pattern}:\n${server.output()}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+
+    test('SIGHUP installs renewed files; open connections stay; a broken pair is refused and the old kept (issue 9)', async () => {
+      const renewDir = mkdtempSync(path.join(tmpdir(), 'pws-tls-renew-'));
+      try {
+        openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem',
+          '-days', '1', '-subj', '/CN=first'], renewDir);
+        const server = await startServer({ server: { tls: { cert: path.join(renewDir, 'cert.pem'), key: path.join(renewDir, 'key.pem') } } });
+        try {
+          assert.equal(await servedCN(server), 'first');
+          const open = await connectTls(server);
+          assert.equal((await open.subscribe('renewal')).event, 'pusher_internal:subscription_succeeded');
+
+          // Renewed in place, as certbot does, with another key type.
+          openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+            '-keyout', 'key.pem', '-out', 'cert.pem', '-days', '2', '-subj', '/CN=second'], renewDir);
+          server.proc.kill('SIGHUP');
+          await outputMatching(server, /reloaded the TLS certificate .*CN=second/);
+          assert.equal(await servedCN(server), 'second');
+          assert.equal(open.closeInfo, null, 'a connection made with the old certificate stays open');
+          const res = await apiRequest(server, app, 'POST', '/events', {
+            body: { name: 'after-renewal', channel: 'renewal', data: '{}' }, tls: true, rejectUnauthorized: false,
+          });
+          assert.equal(res.status, 200);
+          assert.equal((await open.nextEvent('after-renewal', 'renewal')).event, 'after-renewal');
+
+          // A key that does not match the certificate: refused, the running pair kept.
+          openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'other-key.pem', '-out', 'cert.pem',
+            '-days', '1', '-subj', '/CN=third'], renewDir);
+          server.proc.kill('SIGHUP');
+          await outputMatching(server, /cannot reload the TLS certificate .*still serving the previous one/);
+          assert.equal(await servedCN(server), 'second');
+          open.close();
+        } finally {
+          await server.stop();
+        }
+      } finally {
+        rmSync(renewDir, { recursive: true, force: true });
+      }
+    });
+  });
 });
