@@ -80,6 +80,7 @@
 // KB are capped so that converting them to bytes in an int cannot overflow.
 // Any other table or key is an error. Array indices in messages count from 0
 // ("apps[0]" is the first [[apps]]).
+#include <algorithm>
 #include <cerrno>
 #include <limits>
 #include <map>
@@ -295,15 +296,30 @@ void read_app_id(TableReader& reader, ParsedApp& parsed) {
   }
 }
 
+/// Credentials travel in URLs, signatures and webhook headers: a space or a
+/// line break in one could only break those (or inject a header).
+void refuse_unprintable(TableReader& reader, std::string_view key, std::string& value) {
+  const bool bad = std::any_of(value.begin(), value.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u <= 0x20 || u == 0x7f;
+  });
+  if (!bad) return;
+  reader.diagnostics().add(*reader.get(key), reader.field(key), "must not contain spaces or control characters");
+  value.clear();
+}
+
 ParsedApp read_app(TableReader& reader, const AppLimits& default_limits) {
   ParsedApp parsed;
   App& app = parsed.app;
   app.limits = default_limits;
 
   read_app_id(reader, parsed);
+  if (!app.id.empty()) refuse_unprintable(reader, "id", app.id);
   read_required(reader, "key", app.key);
   if (const toml::node* key = reader.get("key")) parsed.key_line = Diagnostics::line_of(*key);
+  if (!app.key.empty()) refuse_unprintable(reader, "key", app.key);
   read_required(reader, "secret", app.secret);
+  if (!app.secret.empty()) refuse_unprintable(reader, "secret", app.secret);
   if (!reader.read("name", app.name)) app.name = app.id;
 
   reader.read("enabled", app.enabled);

@@ -587,3 +587,14 @@ url = "http://127.0.0.1:9/hook"
   CHECK(both.webhooks.retry_window_in_seconds == 60);
   REQUIRE(both.apps.at(0).webhooks.size() == 1);
 }
+
+TEST_CASE("app ids, keys and secrets with spaces or control characters are refused", "[registry]") {
+  const std::string head = "[[apps]]\n";
+  CHECK_THAT(parse_error(head + "id = \"1 2\"\nkey = \"k\"\nsecret = \"s\"\n"),
+             Contains("apps[0].id: must not contain spaces or control characters"));
+  CHECK_THAT(parse_error(head + "id = \"1\"\nkey = \"k\\r\\nX-Evil: 1\"\nsecret = \"s\"\n"),
+             Contains("pws.toml:3: apps[0].key: must not contain spaces or control characters"));
+  CHECK_THAT(parse_error(head + "id = \"1\"\nkey = \"k\"\nsecret = \"s\\t\"\n"),
+             Contains("apps[0].secret: must not contain spaces or control characters"));
+  CHECK(parse_ok(head + "id = \"1\"\nkey = \"k-ëy\"\nsecret = \"s!@#$%^&*()\"\n").apps[0].key == "k-ëy");
+}

@@ -220,7 +220,7 @@ TEST_CASE("remove_app_text errors", "[registry][registry_file]") {
   }
   SECTION("a header-like line inside a multi-line string is not a header") {
     const std::string text =
-        "[[apps]]\nid = \"1\"\nkey = \"k1\"\nsecret = \"\"\"\n[[apps]]\nid = \"fake\"\"\"\"\n\n"
+        "[[apps]]\nid = \"1\"\nkey = \"k1\"\nsecret = \"s\"\nname = \"\"\"\n[[apps]]\nid = \"fake\"\"\"\"\n\n"
         "[[apps]]\nid = \"2\"\nkey = \"k2\"\nsecret = \"s\"\n";
     REQUIRE(parse_ok(text).apps.size() == 2);
     auto removed = remove_app_text(text, "1");
