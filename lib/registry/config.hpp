@@ -37,6 +37,7 @@ struct ServerConfig {
   int max_outbound_messages = 1000;     ///< per-connection queue bound (4100 when over)
   int max_outbound_bytes_in_kb = 1024;  ///< per-connection queue bound (4100 when over)
   bool debug = false;                   ///< one console line per lifecycle event
+  int shutdown_grace_in_seconds = 3;    ///< SIGTERM: clients' time to close before exit
   TlsConfig tls;
 };
 

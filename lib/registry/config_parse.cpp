@@ -20,6 +20,7 @@
 //   max_outbound_messages = 1000   # >= 1
 //   max_outbound_bytes_in_kb = 1024
 //   debug = false
+//   shutdown_grace_in_seconds = 3  # 1..600: SIGTERM drain before exit
 //
 //   [server.tls]                   # optional; cert and key required when present
 //   cert = "cert.pem"              # relative paths: against the file's directory
@@ -194,6 +195,7 @@ void read_server(TableReader& reader, ServerConfig& server) {
   reader.read("max_outbound_messages", server.max_outbound_messages, kPositive);
   reader.read("max_outbound_bytes_in_kb", server.max_outbound_bytes_in_kb, kPositiveKb);
   reader.read("debug", server.debug);
+  reader.read("shutdown_grace_in_seconds", server.shutdown_grace_in_seconds, IntRange{1, 600});
 
   if (const toml::table* tls = reader.read_table("tls")) {
     TableReader tls_reader(*tls, reader.field("tls"), reader.diagnostics());

@@ -106,6 +106,8 @@ void write_server(Writer& w) {
   w.setting("max_outbound_bytes_in_kb", d.max_outbound_bytes_in_kb, d.max_outbound_bytes_in_kb,
             "per-connection queue");
   w.setting("debug", d.debug, d.debug, "log every connection event");
+  w.setting("shutdown_grace_in_seconds", d.shutdown_grace_in_seconds, d.shutdown_grace_in_seconds,
+            "SIGTERM: how long clients get to close");
   w.text(
       "\n"
       "# Serve wss:// and https:// directly (relative paths are against this file's directory).\n"

@@ -21,7 +21,6 @@ namespace pws::server {
 namespace {
 
 constexpr int kSweepIntervalMs = 500;
-constexpr int kShutdownGraceMs = 3000;
 constexpr unsigned kSweepsPerConfigCheck = 2;  // the registry file is checked every second
 constexpr auto kStatisticsFlushDeadline = std::chrono::milliseconds(3000);
 
@@ -263,7 +262,7 @@ void ServerImpl::reload_tls(std::string_view why) {
 void ServerImpl::begin_drain() {
   if (draining) return;
   draining = true;
-  drain_deadline_ms = clock.monotonic_ms() + kShutdownGraceMs;
+  drain_deadline_ms = clock.monotonic_ms() + std::int64_t{config.server.shutdown_grace_in_seconds} * 1000;
   api->set_draining(true);
   // Section 8.5: every client gets 4200 and reconnects at once (elsewhere).
   hub->close_all(Errc::Reconnect);

@@ -598,3 +598,10 @@ TEST_CASE("app ids, keys and secrets with spaces or control characters are refus
              Contains("apps[0].secret: must not contain spaces or control characters"));
   CHECK(parse_ok(head + "id = \"1\"\nkey = \"k-ëy\"\nsecret = \"s!@#$%^&*()\"\n").apps[0].key == "k-ëy");
 }
+
+TEST_CASE("[server] shutdown_grace_in_seconds: default 3, 1..600", "[registry]") {
+  CHECK(parse_ok("").server.shutdown_grace_in_seconds == 3);
+  CHECK(parse_ok("[server]\nshutdown_grace_in_seconds = 30\n").server.shutdown_grace_in_seconds == 30);
+  CHECK_THAT(parse_error("[server]\nshutdown_grace_in_seconds = 0\n"), Contains("server.shutdown_grace_in_seconds"));
+  CHECK_THAT(parse_error("[server]\nshutdown_grace_in_seconds = 601\n"), Contains("server.shutdown_grace_in_seconds"));
+}
