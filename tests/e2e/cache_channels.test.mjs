@@ -7,12 +7,11 @@
 // connection arrive in order), never with a sleep. The only timed waits are the polls of the
 // cache_ttl test, which run against a deadline.
 
-import { describe, test, before, after, afterEach } from 'node:test';
+import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import Pusher from 'pusher-js';
-import PusherServer from 'pusher';
 import { startServer, connectOk, channelAuth, defaultApp, DEFAULT_TIMEOUT_MS } from './lib/harness.mjs';
+import { nextEvent, sdkFor, pusherClient, trackPusherClients } from './lib/pusher_clients.mjs';
 
 const app = { ...defaultApp, enable_client_messages: true };
 // A second app whose cache keeps events for 1 s only (per-app cache_ttl, man pws.toml(5) [limits]).
@@ -22,43 +21,6 @@ let seq = 0;
 const fresh = (base) => `${base}-${++seq}`;
 
 // ---- pusher-js helpers ------------------------------------------------------------------------
-
-// Every WebSocket pusher-js opens, so afterEach can clear the 30 s close timer pusher-js's
-// WebSocket arms when it closes an already closed socket (see interop.test.mjs).
-const pjSockets = new Set();
-const createWebSocket = Pusher.Runtime.createWebSocket;
-Pusher.Runtime.createWebSocket = function (url) {
-  const sock = createWebSocket.call(this, url);
-  pjSockets.add(sock);
-  return sock;
-};
-
-/** { data, meta } of the next `event` on a pusher-js bindable; bind before causing it. */
-function nextEvent(bindable, event, { filter = () => true, timeoutMs = DEFAULT_TIMEOUT_MS, failOn = [], label } = {}) {
-  return new Promise((resolve, reject) => {
-    const handlers = [];
-    const cleanup = () => {
-      clearTimeout(timer);
-      for (const [ev, h] of handlers) bindable.unbind(ev, h);
-    };
-    handlers.push([event, (data, meta) => {
-      if (!filter(data, meta)) return;
-      cleanup();
-      resolve({ data, meta });
-    }]);
-    for (const ev of failOn) {
-      handlers.push([ev, (data) => {
-        cleanup();
-        reject(new Error(`${ev} while waiting for ${label ?? event}: ${JSON.stringify(data)}`));
-      }]);
-    }
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${label ?? event}`));
-    }, timeoutMs);
-    for (const [ev, h] of handlers) bindable.bind(ev, h);
-  });
-}
 
 /**
  * Records every event emitted on a pusher-js channel, in order; `until(pred)` resolves with the
@@ -105,52 +67,20 @@ describe('cache channels with pusher-js and the pusher SDK (2.12, 10.7)', () => 
   let server;
   let sdk;
   let ttlSdk;
-  const live = new Set();
+  trackPusherClients();
 
   before(async () => {
     server = await startServer({ apps: [app, ttlApp] });
-    const sdkFor = (a) => new PusherServer({
-      appId: a.id, key: a.key, secret: a.secret, host: '127.0.0.1', port: String(server.port),
-      useTLS: false, timeout: DEFAULT_TIMEOUT_MS, encryptionMasterKeyBase64: masterKey,
-    });
-    sdk = sdkFor(app);
-    ttlSdk = sdkFor(ttlApp);
-  });
-  afterEach(() => {
-    for (const p of live) {
-      try { p.disconnect(); } catch { /* already gone */ }
-    }
-    live.clear();
-    for (const sock of pjSockets) {
-      if (sock.readyState === 3 && sock._closeTimer) clearTimeout(sock._closeTimer);
-    }
+    sdk = sdkFor(server, app, { encryptionMasterKeyBase64: masterKey });
+    ttlSdk = sdkFor(server, ttlApp, { encryptionMasterKeyBase64: masterKey });
   });
   after(async () => {
-    for (const sock of pjSockets) if (sock._closeTimer) clearTimeout(sock._closeTimer);
     await server?.stop();
   });
 
   /** A connected pusher-js client of `a`; `presence` is the member data its authorizer signs. */
   async function connectClient({ a = app, presence } = {}) {
-    const signer = a === app ? sdk : ttlSdk;
-    const pusher = new Pusher(a.key, {
-      wsHost: '127.0.0.1', wsPort: server.port, forceTLS: false,
-      enabledTransports: ['ws'], cluster: 'mt1', disableStats: true,
-      channelAuthorization: {
-        customHandler: ({ socketId, channelName }, cb) => {
-          try {
-            cb(null, channelName.startsWith('presence-')
-              ? signer.authorizeChannel(socketId, channelName, presence)
-              : signer.authorizeChannel(socketId, channelName));
-          } catch (e) { cb(e, null); }
-        },
-      },
-    });
-    live.add(pusher);
-    if (pusher.connection.state !== 'connected') {
-      await nextEvent(pusher.connection, 'connected', { failOn: ['failed', 'unavailable'], label: 'pusher-js connected' });
-    }
-    return pusher;
+    return pusherClient(server, a, a === app ? sdk : ttlSdk, { presence });
   }
 
   /**

@@ -12,13 +12,15 @@
 // Every wait is bounded; absence is proven with a marker (a later frame or webhook that must come
 // after anything the server sent before it), never with a sleep.
 
-import { describe, test, before, after, afterEach } from 'node:test';
+import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import Pusher from 'pusher-js';
 import PusherServer from 'pusher';
 import { rawUpgrade, maskedText } from './lib/raw_socket.mjs';
 import { signedRequest } from './lib/trigger.mjs';
+import {
+  nextEvent, withTimeout, sdkFor, pusherClient, trackPusherClients, cleanupPusherClients,
+} from './lib/pusher_clients.mjs';
 import {
   startServer, connect, connectOk, assertRefused, subscribePresence, subscribePrivate,
   signin, dataOf, defaultApp, DEFAULT_TIMEOUT_MS,
@@ -27,96 +29,9 @@ import {
 let seq = 0;
 const fresh = (base) => `${base}-${++seq}`;
 
-// Every WebSocket pusher-js opens, so the cleanup can clear close timers (see interop.test.mjs).
-const pjSockets = new Set();
-const createWebSocket = Pusher.Runtime.createWebSocket;
-Pusher.Runtime.createWebSocket = function (url) {
-  const sock = createWebSocket.call(this, url);
-  pjSockets.add(sock);
-  return sock;
-};
-const live = new Set();
-function cleanupPusherJs() {
-  for (const p of live) {
-    try { p.disconnect(); } catch { /* already gone */ }
-  }
-  live.clear();
-  for (const sock of pjSockets) if (sock.readyState === 3 && sock._closeTimer) clearTimeout(sock._closeTimer);
-}
-afterEach(cleanupPusherJs);
-after(() => {
-  for (const sock of pjSockets) if (sock._closeTimer) clearTimeout(sock._closeTimer);
-});
-
-function nextEvent(bindable, event, { filter = () => true, timeoutMs = DEFAULT_TIMEOUT_MS, failOn = [], label } = {}) {
-  return new Promise((resolve, reject) => {
-    const handlers = [];
-    const cleanup = () => {
-      clearTimeout(timer);
-      for (const [ev, h] of handlers) bindable.unbind(ev, h);
-    };
-    handlers.push([event, (data, meta) => {
-      if (!filter(data, meta)) return;
-      cleanup();
-      resolve({ data, meta });
-    }]);
-    for (const ev of failOn) {
-      handlers.push([ev, (data) => {
-        cleanup();
-        reject(new Error(`${ev} while waiting for ${label ?? event}: ${JSON.stringify(data)}`));
-      }]);
-    }
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${label ?? event}`));
-    }, timeoutMs);
-    for (const [ev, h] of handlers) bindable.bind(ev, h);
-  });
-}
-
-async function withTimeout(promise, label, timeoutMs = DEFAULT_TIMEOUT_MS) {
-  let timer;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${label}`)), timeoutMs); }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** A pusher-js client whose authorizers are the SDK's. */
-async function pusherClient(server, app, sdk, { presence, user, waitConnected = true } = {}) {
-  const pusher = new Pusher(app.key, {
-    wsHost: '127.0.0.1', wsPort: server.port, forceTLS: false,
-    enabledTransports: ['ws'], cluster: 'mt1', disableStats: true,
-    channelAuthorization: {
-      customHandler: ({ socketId, channelName }, cb) => {
-        try {
-          cb(null, channelName.startsWith('presence-') ? sdk.authorizeChannel(socketId, channelName, presence) : sdk.authorizeChannel(socketId, channelName));
-        } catch (e) { cb(e, null); }
-      },
-    },
-    userAuthentication: {
-      customHandler: ({ socketId }, cb) => {
-        try { cb(null, sdk.authenticateUser(socketId, user)); } catch (e) { cb(e, null); }
-      },
-    },
-  });
-  live.add(pusher);
-  if (waitConnected && pusher.connection.state !== 'connected') {
-    await nextEvent(pusher.connection, 'connected', { failOn: ['failed', 'unavailable'], label: 'pusher-js connected' });
-  }
-  return pusher;
-}
-
-function sdkFor(server, app) {
-  return new PusherServer({
-    appId: app.id, key: app.key, secret: app.secret, host: '127.0.0.1', port: String(server.port),
-    useTLS: false, timeout: DEFAULT_TIMEOUT_MS,
-  });
-}
+// pusher-js clients of every test are disconnected after it (close timers cleared, see
+// lib/pusher_clients.mjs); the stand-alone tests below also clean up in their own t.after.
+trackPusherClients();
 
 // ---- a minimal webhook receiver, verified with the SDK's webhook checker ----------------------
 
@@ -427,7 +342,7 @@ test('authorized connections: idle or public-only connections get 4009 after use
   const authApp = { id: '3003', key: 'auth-key', secret: 'auth-secret', enable_user_authentication: true, user_authentication_timeout: 700 };
   const server = await startServer({ apps: [authApp] });
   t.after(() => server.stop());
-  t.after(cleanupPusherJs);
+  t.after(cleanupPusherClients);
   const sdk = sdkFor(server, authApp);
 
   // The connections that must stay open are opened first, so their deadlines pass first.

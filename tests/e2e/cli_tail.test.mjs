@@ -6,68 +6,20 @@
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import Pusher from 'pusher-js';
-import { startServer, connectOk, defaultApp, subscribePrivate, renderConfig, PWS_BIN } from './lib/harness.mjs';
+import { startServer, freePort, connectOk, defaultApp, subscribePrivate } from './lib/harness.mjs';
 import { makeScratch, rmScratch, writeCliConfig, runPws, describeRun } from './lib/cli.mjs';
 import { publish } from './lib/trigger.mjs';
 import { startTail } from './lib/tail.mjs';
+import { pusherOptions, waitForConnection } from './lib/pusher_clients.mjs';
 
 const app = defaultApp;
 let seq = 0;
 const fresh = (base) => `${base}-${++seq}`;
-
-/** A TCP port on 127.0.0.1 that nothing listens on right now. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/**
- * `pws serve` on a fixed port (the harness always asks for --port 0): resolves once it listens,
- * with what publish() and writeCliConfig() need, and stop().
- */
-async function startServerOnPort(port, dir, name) {
-  const configPath = path.join(dir, `${name}.toml`);
-  writeFileSync(configPath, renderConfig({ apps: [app] }), { mode: 0o600 });
-  const proc = spawn(PWS_BIN, ['serve', '--config', configPath, '--host', '127.0.0.1', '--port', String(port)], {
-    env: { ...process.env, HOME: path.join(dir, 'home'), XDG_CONFIG_HOME: path.join(dir, 'xdg') },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const exited = new Promise((resolve) => proc.on('close', (code, signal) => resolve({ code, signal })));
-  await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`pws serve did not listen\n${output}`)); }, 10000);
-    const scan = (d) => {
-      output += d;
-      if (output.includes(`listening on 127.0.0.1:${port}`)) { clearTimeout(timer); resolve(); }
-    };
-    proc.stdout.setEncoding('utf8');
-    proc.stderr.setEncoding('utf8');
-    proc.stdout.on('data', scan);
-    proc.stderr.on('data', scan);
-    exited.then((e) => { clearTimeout(timer); reject(new Error(`pws serve exited ${JSON.stringify(e)}\n${output}`)); });
-  });
-  return {
-    port, apps: [app], pathPrefix: '', httpUrl: `http://127.0.0.1:${port}`,
-    async stop() {
-      proc.kill('SIGTERM');
-      const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(t);
-    },
-  };
-}
 
 describe('pws tail', () => {
   let server;
@@ -110,15 +62,9 @@ describe('pws tail', () => {
     const privateChannel = `private-${fresh('chat')}`;
 
     // pusher-js: connected, subscribed, occupied.
-    const pusher = new Pusher(app.key, {
-      wsHost: '127.0.0.1', wsPort: server.port, forceTLS: false,
-      enabledTransports: ['ws'], cluster: 'mt1', disableStats: true,
-    });
+    const pusher = new Pusher(app.key, pusherOptions(server));
     try {
-      await new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('pusher-js did not connect')), 5000);
-        pusher.connection.bind('connected', () => { clearTimeout(timer); resolve(); });
-      });
+      await waitForConnection(pusher, { failOn: [] });
       const socketId = pusher.connection.socket_id;
       const connected = await t.nextEvent((e) => e.type === 'connected' && e.socket_id === socketId);
       assert.equal(connected.app_id, app.id);
@@ -254,7 +200,7 @@ describe('pws tail', () => {
   test('reconnects after the server restarts on the same port', async () => {
     const port = await freePort();
     const local = makeScratch('pws-tail-restart-');
-    let first = await startServerOnPort(port, local, 'first');
+    let first = await startServer({ apps: [app], port });
     let second;
     try {
       const file = writeCliConfig(local, first, { apps: [app] });
@@ -268,7 +214,7 @@ describe('pws tail', () => {
       await first.stop();
       first = undefined;
       await t.waitStderr(/pws: connection lost; reconnecting in 0\.5 s/);
-      second = await startServerOnPort(port, local, 'second');
+      second = await startServer({ apps: [app], port });
       await t.waitStderr(/pws: reconnected/, { timeoutMs: 15000 });
       const later = fresh('after');
       await publish(second, app, { name: later, channel: 'restart', data: '{}' });

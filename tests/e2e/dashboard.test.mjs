@@ -5,20 +5,20 @@
 // or an app's credentials when it is not opened on loopback.
 //
 // Every wait is bounded (Playwright's waitFor / waitForFunction with explicit timeouts, or the
-// pusher-js helpers below); nothing sleeps to synchronise. Screenshots go to
+// pusher-js helpers of lib/pusher_clients.mjs); nothing sleeps to synchronise. Screenshots go to
 // <build dir>/screenshots/dashboard-*.png.
 
-import { describe, test, before, after, afterEach } from 'node:test';
+import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Pusher from 'pusher-js';
-import PusherServer from 'pusher';
 import { chromium } from 'playwright-core';
-import { startServer, connectOk, renderConfig, PWS_BIN, DEFAULT_TIMEOUT_MS } from './lib/harness.mjs';
+import { startServer, freePort, connectOk, renderConfig, PWS_BIN } from './lib/harness.mjs';
+import {
+  nextEvent, sdkFor, pusherOptions, pusherClient, subscribe as subscribeWithData, waitForConnection, trackPusherClients,
+} from './lib/pusher_clients.mjs';
 import { rawRequest } from './lib/http.mjs';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -46,28 +46,6 @@ function configText(apps = [mainApp, otherApp]) {
 
 let seq = 0;
 const fresh = (base) => `${base}-${++seq}`;
-
-// ---- pusher-js helpers ------------------------------------------------------------------------
-
-/** Resolves with { data } of the next `event` on a pusher-js bindable; bounded. */
-function nextEvent(bindable, event, { timeoutMs = DEFAULT_TIMEOUT_MS, failOn = [], label } = {}) {
-  return new Promise((resolve, reject) => {
-    const handlers = [];
-    const cleanup = () => {
-      clearTimeout(timer);
-      for (const [ev, h] of handlers) bindable.unbind(ev, h);
-    };
-    handlers.push([event, (data, meta) => { cleanup(); resolve({ data, meta }); }]);
-    for (const ev of failOn) {
-      handlers.push([ev, (data) => { cleanup(); reject(new Error(`${ev} while waiting for ${label ?? event}: ${JSON.stringify(data)}`)); }]);
-    }
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${label ?? event}`));
-    }, timeoutMs);
-    for (const [ev, h] of handlers) bindable.bind(ev, h);
-  });
-}
 
 // ---- browser helpers ----------------------------------------------------------------------------
 
@@ -184,7 +162,7 @@ describe('debug dashboard in headless Chromium', () => {
   let sdk;
   let base;
   let browser;
-  const clients = new Set();
+  trackPusherClients();
 
   before(async () => {
     assert.ok(existsSync(CHROMIUM),
@@ -192,18 +170,8 @@ describe('debug dashboard in headless Chromium', () => {
       '(`make e2e-deps` installs it, or `sudo apt-get install chromium`)');
     srv = await startServer({ apps: [mainApp, otherApp], config: configText() });
     base = `${srv.httpUrl}/dashboard/`;
-    sdk = new PusherServer({
-      appId: mainApp.id, key: mainApp.key, secret: mainApp.secret,
-      host: '127.0.0.1', port: String(srv.port), useTLS: false, timeout: DEFAULT_TIMEOUT_MS,
-    });
+    sdk = sdkFor(srv, mainApp);
     browser = await launchBrowser();
-  });
-
-  afterEach(() => {
-    for (const c of clients) {
-      try { c.disconnect(); } catch { /* gone */ }
-    }
-    clients.clear();
   });
 
   after(async () => {
@@ -211,23 +179,14 @@ describe('debug dashboard in headless Chromium', () => {
     await srv?.stop();
   });
 
-  /** A connected pusher-js client of `app`. */
+  /** A connected pusher-js client of `app` (public channels only: no authorizers). */
   async function connectClient(app = mainApp) {
-    const pusher = new Pusher(app.key, {
-      wsHost: '127.0.0.1', wsPort: srv.port, forceTLS: false,
-      enabledTransports: ['ws'], cluster: 'mt1', disableStats: true,
-    });
-    clients.add(pusher);
-    if (pusher.connection.state !== 'connected') {
-      await nextEvent(pusher.connection, 'connected', { failOn: ['failed', 'unavailable'], label: 'pusher-js connected' });
-    }
-    return pusher;
+    return pusherClient(srv, app);
   }
 
+  /** Subscribes and resolves with the channel once subscription_succeeded arrived. */
   async function subscribe(pusher, name) {
-    const channel = pusher.subscribe(name);
-    await nextEvent(channel, 'pusher:subscription_succeeded', { failOn: ['pusher:subscription_error'], label: `subscription to ${name}` });
-    return channel;
+    return (await subscribeWithData(pusher, name)).channel;
   }
 
   test('GET /dashboard redirects to /dashboard/; the page loads clean and goes live', async () => {
@@ -669,57 +628,15 @@ describe('debug dashboard in headless Chromium', () => {
 
 // ---- reconnecting ----------------------------------------------------------------------------------
 
-/** A port that was free a moment ago (the harness always asks pws for --port 0). */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 /** `pws serve` on a fixed port with configText(); resolves once it listens. */
-async function serveOnPort(port, dir) {
-  const configPath = path.join(dir, 'pws.toml');
-  writeFileSync(configPath, configText(), { mode: 0o600 });
-  const proc = spawn(PWS_BIN, ['serve', '--config', configPath, '--host', '127.0.0.1', '--port', String(port)], {
-    cwd: dir,
-    env: { ...process.env, HOME: dir, XDG_CONFIG_HOME: path.join(dir, 'xdg') },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const exited = new Promise((resolve) => proc.on('close', (code, signal) => resolve({ code, signal })));
-  await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`pws serve did not listen on ${port}\n${output}`)); }, 10000);
-    const scan = (d) => {
-      output += d;
-      if (output.includes(`listening on 127.0.0.1:${port}`)) { clearTimeout(timer); resolve(); }
-    };
-    proc.stdout.setEncoding('utf8');
-    proc.stderr.setEncoding('utf8');
-    proc.stdout.on('data', scan);
-    proc.stderr.on('data', scan);
-    exited.then((e) => { clearTimeout(timer); reject(new Error(`pws serve exited ${JSON.stringify(e)}\n${output}`)); });
-  });
-  return {
-    async stop() {
-      proc.kill('SIGTERM');
-      const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(t);
-    },
-  };
+function serveOnPort(port) {
+  return startServer({ port, apps: [mainApp, otherApp], config: configText() });
 }
 
 describe('debug dashboard: the feed survives a server restart', () => {
   test('closed with 4200 on shutdown, the page reconnects with backoff once the server is back', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'pws-dash-restart-'));
-    mkdirSync(path.join(dir, 'xdg'));
     const port = await freePort();
-    let first = await serveOnPort(port, dir);
+    let first = await serveOnPort(port);
     let second;
     const browser = await launchBrowser();
     try {
@@ -729,14 +646,12 @@ describe('debug dashboard: the feed survives a server restart', () => {
       await waitStatus(page, 'reconnecting');
       assert.match(await page.locator('#status').textContent(), /^reconnecting in \d+(\.\d)? s$/);
       assert.match(await page.locator('#status').getAttribute('title'), /4200/, 'the close code is kept in the title');
-      second = await serveOnPort(port, dir);
+      second = await serveOnPort(port);
       await waitStatus(page, 'live', 15000);
       // The new server's events arrive.
-      const pusher = new Pusher(mainApp.key, {
-        wsHost: '127.0.0.1', wsPort: port, forceTLS: false, enabledTransports: ['ws'], cluster: 'mt1', disableStats: true,
-      });
+      const pusher = new Pusher(mainApp.key, pusherOptions(port));
       try {
-        await nextEvent(pusher.connection, 'connected', { failOn: ['failed', 'unavailable'], label: 'pusher-js connected' });
+        await waitForConnection(pusher);
         await row(page, 'connected', pusher.connection.socket_id).waitFor();
       } finally {
         pusher.disconnect();
@@ -748,7 +663,6 @@ describe('debug dashboard: the feed survives a server restart', () => {
       await browser.close();
       await first?.stop();
       await second?.stop();
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -11,119 +11,50 @@
 //
 // Every wait is bounded; absence is proven with a marker event published afterwards.
 
-import { describe, test, before, after, afterEach } from 'node:test';
+import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import Pusher from 'pusher-js';
-import PusherServer from 'pusher';
-import { startServer, connectOk, channelAuth, defaultApp, DEFAULT_TIMEOUT_MS } from './lib/harness.mjs';
+import { startServer, connectOk, channelAuth, defaultApp } from './lib/harness.mjs';
 import { signedRequest } from './lib/trigger.mjs';
+import {
+  nextEvent, record as recordEvents, sdkFor, pusherClient, subscribe as subscribeWithData, trackPusherClients,
+} from './lib/pusher_clients.mjs';
 
 const app = { ...defaultApp, enable_client_messages: true };
 const masterKey = randomBytes(32).toString('base64');
 let seq = 0;
 const fresh = (base) => `${base}-${++seq}`;
 
-// Every WebSocket pusher-js opens, so afterEach can clear close timers (see interop.test.mjs).
-const pjSockets = new Set();
-const createWebSocket = Pusher.Runtime.createWebSocket;
-Pusher.Runtime.createWebSocket = function (url) {
-  const sock = createWebSocket.call(this, url);
-  pjSockets.add(sock);
-  return sock;
-};
-
-function nextEvent(bindable, event, { filter = () => true, timeoutMs = DEFAULT_TIMEOUT_MS, failOn = [], label } = {}) {
-  return new Promise((resolve, reject) => {
-    const handlers = [];
-    const cleanup = () => {
-      clearTimeout(timer);
-      for (const [ev, h] of handlers) bindable.unbind(ev, h);
-    };
-    handlers.push([event, (data, meta) => {
-      if (!filter(data, meta)) return;
-      cleanup();
-      resolve({ data, meta });
-    }]);
-    for (const ev of failOn) {
-      handlers.push([ev, (data) => {
-        cleanup();
-        reject(new Error(`${ev} while waiting for ${label ?? event}: ${JSON.stringify(data)}`));
-      }]);
-    }
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${label ?? event}`));
-    }, timeoutMs);
-    for (const [ev, h] of handlers) bindable.bind(ev, h);
-  });
-}
-
 /** Records the non-pusher events of a pusher-js channel. */
-function record(channel) {
-  const seen = [];
-  channel.bind_global((event, data) => {
-    if (!event.startsWith('pusher')) seen.push({ event, data });
-  });
-  return seen;
-}
+const record = (channel) => recordEvents(channel, { internal: false });
 
 describe('private-encrypted- channels with the SDK master key and pusher-js (2.16)', () => {
   let server;
   let sdk;
   const sent = []; // bodies the SDK POSTed, to compare with what the server relays
-  const live = new Set();
+  trackPusherClients();
 
   before(async () => {
     server = await startServer({ apps: [app] });
-    sdk = new PusherServer({
-      appId: app.id, key: app.key, secret: app.secret, host: '127.0.0.1', port: String(server.port),
-      useTLS: false, timeout: DEFAULT_TIMEOUT_MS, encryptionMasterKeyBase64: masterKey,
-    });
+    sdk = sdkFor(server, app, { encryptionMasterKeyBase64: masterKey });
     const post = sdk.post;
     sdk.post = function (opts) {
       sent.push(opts.body);
       return post.call(this, opts);
     };
   });
-  afterEach(() => {
-    for (const p of live) {
-      try { p.disconnect(); } catch { /* already gone */ }
-    }
-    live.clear();
-    for (const sock of pjSockets) {
-      if (sock.readyState === 3 && sock._closeTimer) clearTimeout(sock._closeTimer);
-    }
-  });
   after(async () => {
-    for (const sock of pjSockets) if (sock._closeTimer) clearTimeout(sock._closeTimer);
     await server?.stop();
   });
 
   /** A connected pusher-js client; `authorize(socketId, channelName)` defaults to the SDK's. */
   async function connectClient({ authorize } = {}) {
-    const pusher = new Pusher(app.key, {
-      wsHost: '127.0.0.1', wsPort: server.port, forceTLS: false,
-      enabledTransports: ['ws'], cluster: 'mt1', disableStats: true,
-      channelAuthorization: {
-        customHandler: ({ socketId, channelName }, cb) => {
-          try {
-            cb(null, authorize ? authorize(socketId, channelName) : sdk.authorizeChannel(socketId, channelName));
-          } catch (e) { cb(e, null); }
-        },
-      },
-    });
-    live.add(pusher);
-    if (pusher.connection.state !== 'connected') {
-      await nextEvent(pusher.connection, 'connected', { failOn: ['failed', 'unavailable'], label: 'pusher-js connected' });
-    }
-    return pusher;
+    return pusherClient(server, app, sdk, { authorize });
   }
 
+  /** Subscribes and resolves with the channel once subscription_succeeded arrived. */
   async function subscribe(pusher, name) {
-    const channel = pusher.subscribe(name);
-    await nextEvent(channel, 'pusher:subscription_succeeded', { failOn: ['pusher:subscription_error'], label: `subscription to ${name}` });
-    return channel;
+    return (await subscribeWithData(pusher, name)).channel;
   }
 
   test("the SDK's authorizeChannel carries shared_secret and is the private signature; pusher-js subscribes with it (2.16, 10.3 #42)", async () => {

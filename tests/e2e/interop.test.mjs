@@ -1,150 +1,47 @@
 // Interoperability with the real client libraries (protocol reference Appendix A): pusher-js 8
 // (node build) and Laravel Echo 2 on the WebSocket side, the `pusher` server SDK
 // (pusher-http-node) on the HTTP side. Channel authorization tokens come from the SDK's own
-// authorizeChannel / authenticateUser, handed to the clients through custom handlers.
+// authorizeChannel / authenticateUser, handed to the clients through custom handlers
+// (the pusher-js and SDK helpers are in lib/pusher_clients.mjs).
 //
 // Every wait is bounded (DEFAULT_TIMEOUT_MS); every client is disconnected at the end of its
 // test. Absence of a delivery is proven with a marker event published afterwards (events on one
 // connection arrive in order), never with a sleep.
 
-import { describe, test, before, after, afterEach } from 'node:test';
+import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import Pusher from 'pusher-js';
-import PusherServer from 'pusher';
 import Echo from 'laravel-echo';
 import { startServer, defaultApp, DEFAULT_TIMEOUT_MS } from './lib/harness.mjs';
+import {
+  nextEvent, withTimeout, record, sdkFor, pusherClient, subscribe, trackPusherClients,
+} from './lib/pusher_clients.mjs';
 
 const app = defaultApp;
 let seq = 0;
 const fresh = (base) => `${base}-${++seq}`;
 
-// ---- helpers -------------------------------------------------------------------------------
-
-/**
- * Resolves with { data, meta } of the next `event` on a pusher-js bindable (client, channel,
- * connection, user) for which `filter(data, meta)` holds. Call it before causing the event.
- * Rejects after timeoutMs, or at once when one of `failOn` events fires.
- */
-function nextEvent(bindable, event, { filter = () => true, timeoutMs = DEFAULT_TIMEOUT_MS, failOn = [], label } = {}) {
-  return new Promise((resolve, reject) => {
-    const handlers = [];
-    const cleanup = () => {
-      clearTimeout(timer);
-      for (const [ev, h] of handlers) bindable.unbind(ev, h);
-    };
-    const onEvent = (data, meta) => {
-      if (!filter(data, meta)) return;
-      cleanup();
-      resolve({ data, meta });
-    };
-    handlers.push([event, onEvent]);
-    for (const ev of failOn) {
-      const h = (data) => {
-        cleanup();
-        reject(new Error(`${ev} while waiting for ${label ?? event}: ${JSON.stringify(data)}`));
-      };
-      handlers.push([ev, h]);
-    }
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${label ?? event}`));
-    }, timeoutMs);
-    for (const [ev, h] of handlers) bindable.bind(ev, h);
-  });
-}
-
-/** `promise`, or a rejection after timeoutMs (the timer is cleared either way). */
-async function withTimeout(promise, label, timeoutMs = DEFAULT_TIMEOUT_MS) {
-  let timer;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${label}`)), timeoutMs); }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Records every event of a channel (bind_global) so a test can look at what arrived in which order. */
-function record(channel) {
-  const seen = [];
-  channel.bind_global((event, data) => seen.push({ event, data }));
-  return seen;
-}
-
 describe('interoperability with pusher-js, the pusher SDK and Laravel Echo (Appendix A)', () => {
   let server;
   let sdk;
-  const live = new Set(); // pusher-js / Echo instances to disconnect after each test
-  const sockets = new Set(); // the WebSocket objects under pusher-js (see afterEach)
+  // pusher-js / Echo instances, disconnected after each test (close timers cleared, see
+  // lib/pusher_clients.mjs).
+  const live = trackPusherClients();
 
   before(async () => {
     server = await startServer();
-    sdk = new PusherServer({
-      appId: app.id, key: app.key, secret: app.secret,
-      host: '127.0.0.1', port: String(server.port), useTLS: false, timeout: DEFAULT_TIMEOUT_MS,
-    });
-  });
-  afterEach(() => {
-    for (const c of live) {
-      try { c.disconnect(); } catch { /* already gone */ }
-    }
-    live.clear();
-    // When the server closes a connection with a "refused" code (4009), pusher-js calls close()
-    // on the already closed WebSocket, which arms a 30 s close timer that nothing clears; it
-    // would keep this process alive for 30 s after the last test. Clear it on closed sockets.
-    for (const sock of sockets) {
-      if (sock.readyState === 3 && sock._closeTimer) clearTimeout(sock._closeTimer);
-    }
-    sockets.clear();
+    sdk = sdkFor(server, app);
   });
   after(async () => { await server?.stop(); });
 
-  /** pusher-js options of Appendix A; `user` is the presence member / signed-in user. */
-  function clientOptions({ presence, user } = {}) {
-    return {
-      wsHost: '127.0.0.1', wsPort: server.port, forceTLS: false,
-      enabledTransports: ['ws'], cluster: 'mt1', disableStats: true,
-      channelAuthorization: {
-        customHandler: ({ socketId, channelName }, cb) => {
-          try {
-            cb(null, channelName.startsWith('presence-')
-              ? sdk.authorizeChannel(socketId, channelName, presence)
-              : sdk.authorizeChannel(socketId, channelName));
-          } catch (e) { cb(e, null); }
-        },
-      },
-      userAuthentication: {
-        customHandler: ({ socketId }, cb) => {
-          try { cb(null, sdk.authenticateUser(socketId, user)); } catch (e) { cb(e, null); }
-        },
-      },
-    };
-  }
-
-  /** A connected pusher-js client. */
+  /**
+   * A connected pusher-js client with the options of Appendix A (authorizers from the SDK);
+   * `presence` is the presence member, `user` the signed-in user.
+   */
   async function connectClient(opts = {}) {
-    const pusher = new Pusher(app.key, clientOptions(opts));
-    live.add(pusher);
-    pusher.connection.bind('connected', () => {
-      const sock = pusher.connection.connection?.transport?.socket;
-      if (sock) sockets.add(sock);
-    });
-    if (pusher.connection.state !== 'connected') {
-      await nextEvent(pusher.connection, 'connected', { failOn: ['failed', 'unavailable'], label: 'pusher-js connected' });
-    }
+    const pusher = await pusherClient(server, app, sdk, opts);
     assert.match(pusher.connection.socket_id, /^\d+\.\d+$/);
     return pusher;
-  }
-
-  /** Subscribes and resolves with { channel, data } once subscription_succeeded arrived. */
-  async function subscribe(pusher, name) {
-    const channel = pusher.subscribe(name);
-    const { data } = await nextEvent(channel, 'pusher:subscription_succeeded', {
-      failOn: ['pusher:subscription_error'], label: `subscription to ${name}`,
-    });
-    return { channel, data };
   }
 
   async function getJson(path, params) {

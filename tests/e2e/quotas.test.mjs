@@ -27,12 +27,14 @@
 // the window may then have rolled over; it is never timed with sleeps. Absence of a delivery is
 // proven with a marker event published afterwards.
 
-import { describe, test, before, after, afterEach } from 'node:test';
+import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import Pusher from 'pusher-js';
-import PusherServer from 'pusher';
-import { startServer, connect, connectOk, assertRefused, DEFAULT_TIMEOUT_MS } from './lib/harness.mjs';
+import { startServer, connect, connectOk, assertRefused } from './lib/harness.mjs';
 import { signedRequest } from './lib/trigger.mjs';
+import {
+  nextEvent, withTimeout, record as recordEvents, sdkFor, createPusherClient, pusherClient, subscribe,
+  trackPusherClients,
+} from './lib/pusher_clients.mjs';
 
 const connApp = { id: '2001', key: 'conn-key', secret: 'conn-secret', max_connections: 3 };
 const cevApp = { id: '2002', key: 'cev-key', secret: 'cev-secret', enable_client_messages: true, max_client_events_per_sec: 3 };
@@ -50,61 +52,8 @@ const apps = [connApp, cevApp, backendApp, batchApp, readApp, smallApp, otherApp
 let seq = 0;
 const fresh = (base) => `${base}-${++seq}`;
 
-// Every WebSocket pusher-js opens, so afterEach can clear close timers (see interop.test.mjs).
-const pjSockets = new Set();
-const createWebSocket = Pusher.Runtime.createWebSocket;
-Pusher.Runtime.createWebSocket = function (url) {
-  const sock = createWebSocket.call(this, url);
-  pjSockets.add(sock);
-  return sock;
-};
-
-function nextEvent(bindable, event, { filter = () => true, timeoutMs = DEFAULT_TIMEOUT_MS, failOn = [], label } = {}) {
-  return new Promise((resolve, reject) => {
-    const handlers = [];
-    const cleanup = () => {
-      clearTimeout(timer);
-      for (const [ev, h] of handlers) bindable.unbind(ev, h);
-    };
-    handlers.push([event, (data, meta) => {
-      if (!filter(data, meta)) return;
-      cleanup();
-      resolve({ data, meta });
-    }]);
-    for (const ev of failOn) {
-      handlers.push([ev, (data) => {
-        cleanup();
-        reject(new Error(`${ev} while waiting for ${label ?? event}: ${JSON.stringify(data)}`));
-      }]);
-    }
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${label ?? event}`));
-    }, timeoutMs);
-    for (const [ev, h] of handlers) bindable.bind(ev, h);
-  });
-}
-
-async function withTimeout(promise, label, timeoutMs = DEFAULT_TIMEOUT_MS) {
-  let timer;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${label}`)), timeoutMs); }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /** Records the non-pusher events of a pusher-js channel as [name, data]. */
-function record(channel) {
-  const seen = [];
-  channel.bind_global((event, data) => {
-    if (!event.startsWith('pusher')) seen.push([event, data]);
-  });
-  return seen;
-}
+const record = (channel) => recordEvents(channel, { internal: false, pairs: true });
 
 const pause = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -141,68 +90,23 @@ async function inOneWindow(attempt) {
 describe('per-app quotas at and just over their limit (6)', () => {
   let server;
   const sdks = new Map();
-  const live = new Set();
+  const live = trackPusherClients();
 
   before(async () => {
     server = await startServer({ apps });
-    for (const a of apps) {
-      sdks.set(a, new PusherServer({
-        appId: a.id, key: a.key, secret: a.secret, host: '127.0.0.1', port: String(server.port),
-        useTLS: false, timeout: DEFAULT_TIMEOUT_MS,
-      }));
-    }
-  });
-  afterEach(() => {
-    for (const p of live) {
-      try { p.disconnect(); } catch { /* already gone */ }
-    }
-    live.clear();
-    for (const sock of pjSockets) {
-      if (sock.readyState === 3 && sock._closeTimer) clearTimeout(sock._closeTimer);
-    }
+    for (const a of apps) sdks.set(a, sdkFor(server, a));
   });
   after(async () => {
-    for (const sock of pjSockets) if (sock._closeTimer) clearTimeout(sock._closeTimer);
     await server?.stop();
   });
 
   /** A pusher-js client of app `a`, connecting (see connected() to wait for it). */
-  function client(a, { presence, user } = {}) {
-    const sdk = sdks.get(a);
-    const pusher = new Pusher(a.key, {
-      wsHost: '127.0.0.1', wsPort: server.port, forceTLS: false,
-      enabledTransports: ['ws'], cluster: 'mt1', disableStats: true,
-      channelAuthorization: {
-        customHandler: ({ socketId, channelName }, cb) => {
-          try {
-            cb(null, channelName.startsWith('presence-')
-              ? sdk.authorizeChannel(socketId, channelName, presence)
-              : sdk.authorizeChannel(socketId, channelName));
-          } catch (e) { cb(e, null); }
-        },
-      },
-      userAuthentication: {
-        customHandler: ({ socketId }, cb) => {
-          try { cb(null, sdk.authenticateUser(socketId, user)); } catch (e) { cb(e, null); }
-        },
-      },
-    });
-    live.add(pusher);
-    return pusher;
+  function client(a, opts = {}) {
+    return createPusherClient(server, a, sdks.get(a), opts);
   }
 
-  async function connected(a, opts) {
-    const pusher = client(a, opts);
-    if (pusher.connection.state !== 'connected') {
-      await nextEvent(pusher.connection, 'connected', { failOn: ['failed', 'unavailable', 'disconnected'], label: 'pusher-js connected' });
-    }
-    return pusher;
-  }
-
-  async function subscribe(pusher, name) {
-    const channel = pusher.subscribe(name);
-    const { data } = await nextEvent(channel, 'pusher:subscription_succeeded', { failOn: ['pusher:subscription_error'], label: `subscription to ${name}` });
-    return { channel, data };
+  async function connected(a, opts = {}) {
+    return pusherClient(server, a, sdks.get(a), { ...opts, failOn: ['failed', 'unavailable', 'disconnected'] });
   }
 
   /** Subscribes and resolves with the pusher:subscription_error data (fails on success). */

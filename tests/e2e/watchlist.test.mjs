@@ -9,64 +9,18 @@
 // the server's processing of it is observed first through the HTTP API (a probe channel of the
 // closing connection becomes unoccupied). Every wait is bounded; no sleeps.
 
-import { describe, test, before, after, afterEach } from 'node:test';
+import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import Pusher from 'pusher-js';
-import PusherServer from 'pusher';
 import { startServer, connectOk, signin as rawSignin, dataOf, defaultApp, DEFAULT_TIMEOUT_MS } from './lib/harness.mjs';
+import {
+  nextEvent, withTimeout, sdkFor, createPusherClient, waitForConnection, trackPusherClients,
+} from './lib/pusher_clients.mjs';
 
 const app = { ...defaultApp, enable_watchlist_events: true };
 const offApp = { id: '1002', key: 'off-key', secret: 'off-secret' }; // enable_watchlist_events defaults to false
 const smallApp = { id: '1003', key: 'small-key', secret: 'small-secret', enable_watchlist_events: true, max_watchlist_size: 3 };
 let seq = 0;
 const fresh = (base) => `${base}-${++seq}`;
-
-// Every WebSocket pusher-js opens, so afterEach can clear close timers (see interop.test.mjs).
-const pjSockets = new Set();
-const createWebSocket = Pusher.Runtime.createWebSocket;
-Pusher.Runtime.createWebSocket = function (url) {
-  const sock = createWebSocket.call(this, url);
-  pjSockets.add(sock);
-  return sock;
-};
-
-function nextEvent(bindable, event, { filter = () => true, timeoutMs = DEFAULT_TIMEOUT_MS, failOn = [], label } = {}) {
-  return new Promise((resolve, reject) => {
-    const handlers = [];
-    const cleanup = () => {
-      clearTimeout(timer);
-      for (const [ev, h] of handlers) bindable.unbind(ev, h);
-    };
-    handlers.push([event, (data, meta) => {
-      if (!filter(data, meta)) return;
-      cleanup();
-      resolve({ data, meta });
-    }]);
-    for (const ev of failOn) {
-      handlers.push([ev, (data) => {
-        cleanup();
-        reject(new Error(`${ev} while waiting for ${label ?? event}: ${JSON.stringify(data)}`));
-      }]);
-    }
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${label ?? event}`));
-    }, timeoutMs);
-    for (const [ev, h] of handlers) bindable.bind(ev, h);
-  });
-}
-
-async function withTimeout(promise, label, timeoutMs = DEFAULT_TIMEOUT_MS) {
-  let timer;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${label}`)), timeoutMs); }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Resolves when pred() holds, checked on every call of the returned `poke`; bounded. */
 function waitUntil(pred, label, timeoutMs = DEFAULT_TIMEOUT_MS) {
@@ -86,28 +40,13 @@ function waitUntil(pred, label, timeoutMs = DEFAULT_TIMEOUT_MS) {
 describe('watchlist events with pusher-js and the pusher SDK (2.15, 10.6 #94–#99)', () => {
   let server;
   const sdks = new Map();
-  const live = new Set();
+  const live = trackPusherClients();
 
   before(async () => {
     server = await startServer({ apps: [app, offApp, smallApp] });
-    for (const a of [app, offApp, smallApp]) {
-      sdks.set(a, new PusherServer({
-        appId: a.id, key: a.key, secret: a.secret, host: '127.0.0.1', port: String(server.port),
-        useTLS: false, timeout: DEFAULT_TIMEOUT_MS,
-      }));
-    }
-  });
-  afterEach(() => {
-    for (const p of live) {
-      try { p.disconnect(); } catch { /* already gone */ }
-    }
-    live.clear();
-    for (const sock of pjSockets) {
-      if (sock.readyState === 3 && sock._closeTimer) clearTimeout(sock._closeTimer);
-    }
+    for (const a of [app, offApp, smallApp]) sdks.set(a, sdkFor(server, a));
   });
   after(async () => {
-    for (const sock of pjSockets) if (sock._closeTimer) clearTimeout(sock._closeTimer);
     await server?.stop();
   });
 
@@ -118,16 +57,7 @@ describe('watchlist events with pusher-js and the pusher SDK (2.15, 10.6 #94–#
    */
   async function signedIn(user, a = app) {
     const sdk = sdks.get(a);
-    const pusher = new Pusher(a.key, {
-      wsHost: '127.0.0.1', wsPort: server.port, forceTLS: false,
-      enabledTransports: ['ws'], cluster: 'mt1', disableStats: true,
-      userAuthentication: {
-        customHandler: ({ socketId }, cb) => {
-          try { cb(null, sdk.authenticateUser(socketId, user)); } catch (e) { cb(e, null); }
-        },
-      },
-    });
-    live.add(pusher);
+    const pusher = createPusherClient(server, a, sdk, { user });
     const rec = { events: [], errors: [], frames: [] };
     const waiters = new Set();
     const notify = () => { for (const w of [...waiters]) w(); };
@@ -145,9 +75,7 @@ describe('watchlist events with pusher-js and the pusher SDK (2.15, 10.6 #94–#
       w.poke();
       return w.promise.finally(() => waiters.delete(w.poke));
     };
-    if (pusher.connection.state !== 'connected') {
-      await nextEvent(pusher.connection, 'connected', { failOn: ['failed', 'unavailable'], label: 'pusher-js connected' });
-    }
+    await waitForConnection(pusher);
     pusher.signin();
     await withTimeout(pusher.user.signinDonePromise, `signin of ${user.id}`);
     assert.equal(pusher.user.user_data?.id, user.id, 'signin_success received');

@@ -8,14 +8,13 @@
 // Every wait is bounded; absence is proven with a later marker event on the same endpoint
 // (requests to one endpoint are sent one at a time, in order), never with a sleep.
 
-import { describe, test, before, after, afterEach } from 'node:test';
+import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import net from 'node:net';
-import Pusher from 'pusher-js';
 import PusherServer from 'pusher';
 import { renameSync, writeFileSync } from 'node:fs';
-import { startServer, defaultApp, connectOk, renderConfig, DEFAULT_TIMEOUT_MS } from './lib/harness.mjs';
+import { startServer, freePort, defaultApp, connectOk, renderConfig, DEFAULT_TIMEOUT_MS } from './lib/harness.mjs';
+import { sdkFor, pusherClient, subscribe as subscribeWithData, trackPusherClients } from './lib/pusher_clients.mjs';
 
 let seq = 0;
 const fresh = (base) => `${base}-${++seq}`;
@@ -120,15 +119,6 @@ class Receiver {
   }
 }
 
-/** A 127.0.0.1 port nothing listens on (bound once, then released). */
-async function refusedPort() {
-  const s = net.createServer();
-  await new Promise((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address();
-  await new Promise((resolve) => s.close(resolve));
-  return port;
-}
-
 /** Checks what 7.1 and #149/#150 require of every request. */
 function assertWellFormed(request, app) {
   assert.equal(request.method, 'POST');
@@ -152,7 +142,7 @@ describe('webhooks (7, 10.10 #148–#156)', () => {
   let sdk;
   const receivers = {};
   const apps = {};
-  const live = new Set();
+  trackPusherClients();
 
   before(async () => {
     const main = defaultApp;
@@ -185,7 +175,7 @@ describe('webhooks (7, 10.10 #148–#156)', () => {
     apps.vacate.webhooks = [{ url: receivers.vacate.url }];
 
     apps.dead = app('2005');
-    apps.dead.webhooks = [{ url: `http://127.0.0.1:${await refusedPort()}/pusher/webhooks?via=test` }];
+    apps.dead.webhooks = [{ url: `http://127.0.0.1:${await freePort()}/pusher/webhooks?via=test` }];
     apps.healthy = app('2006');
     receivers.healthy = await new Receiver(apps.healthy).start();
     apps.healthy.webhooks = [{ url: receivers.healthy.url }];
@@ -200,16 +190,7 @@ describe('webhooks (7, 10.10 #148–#156)', () => {
       // these tests runs out of retries.
       tables: { webhooks: { request_timeout_in_seconds: 1, retry_window_in_seconds: 60 } },
     });
-    sdk = new PusherServer({
-      appId: main.id, key: main.key, secret: main.secret,
-      host: '127.0.0.1', port: String(server.port), useTLS: false, timeout: DEFAULT_TIMEOUT_MS,
-    });
-  });
-  afterEach(() => {
-    for (const c of live) {
-      try { c.disconnect(); } catch { /* already gone */ }
-    }
-    live.clear();
+    sdk = sdkFor(server, main);
   });
   after(async () => {
     await server?.stop();
@@ -218,36 +199,12 @@ describe('webhooks (7, 10.10 #148–#156)', () => {
 
   /** A connected pusher-js client of `forApp`; `presence` is its presence member. */
   async function connectClient(forApp = apps.main, { presence } = {}) {
-    const appSdk = new PusherServer({ appId: forApp.id, key: forApp.key, secret: forApp.secret, host: '127.0.0.1' });
-    const pusher = new Pusher(forApp.key, {
-      wsHost: '127.0.0.1', wsPort: server.port, forceTLS: false,
-      enabledTransports: ['ws'], cluster: 'mt1', disableStats: true,
-      channelAuthorization: {
-        customHandler: ({ socketId, channelName }, cb) => {
-          try {
-            cb(null, channelName.startsWith('presence-')
-              ? appSdk.authorizeChannel(socketId, channelName, presence)
-              : appSdk.authorizeChannel(socketId, channelName));
-          } catch (e) { cb(e, null); }
-        },
-      },
-    });
-    live.add(pusher);
-    await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('pusher-js did not connect')), DEFAULT_TIMEOUT_MS);
-      pusher.connection.bind('connected', () => { clearTimeout(timer); resolve(); });
-    });
-    return pusher;
+    return pusherClient(server, forApp, sdkFor(server, forApp), { presence, failOn: [] });
   }
 
+  /** Subscribes and resolves with the channel once subscription_succeeded arrived. */
   async function subscribe(pusher, name) {
-    const channel = pusher.subscribe(name);
-    await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`subscription to ${name} timed out`)), DEFAULT_TIMEOUT_MS);
-      channel.bind('pusher:subscription_succeeded', () => { clearTimeout(timer); resolve(); });
-      channel.bind('pusher:subscription_error', (e) => { clearTimeout(timer); reject(new Error(JSON.stringify(e))); });
-    });
-    return channel;
+    return (await subscribeWithData(pusher, name)).channel;
   }
 
   test('the first subscribe posts channel_occupied, the last unsubscribe and a disconnect channel_vacated (#148)', async () => {
@@ -536,7 +493,7 @@ describe('webhooks across reloads and on shutdown', () => {
 
   test('a dead endpoint does not hold up the exit beyond the grace, and the loss is logged', async () => {
     const stopApp = app('3002');
-    stopApp.webhooks = [{ url: `http://127.0.0.1:${await refusedPort()}/hook` }];
+    stopApp.webhooks = [{ url: `http://127.0.0.1:${await freePort()}/hook` }];
     const server = await startServer({ apps: [stopApp], tables: { webhooks: { shutdown_grace_in_seconds: 1 } } });
     const client = await connectOk(server, { key: stopApp.key });
     await client.subscribe(fresh('doomed'));

@@ -1,14 +1,15 @@
 // Shared harness of the end-to-end suites: spawns the real `pws serve` binary on an
-// ephemeral port with a throw-away config, and wraps raw `ws` WebSockets in a small
+// ephemeral (or a given) port with a throw-away config, and wraps raw `ws` WebSockets in a small
 // client that buffers every frame so a test can wait for "the next frame matching X"
 // without ever missing one. Every wait is bounded; nothing here sleeps to synchronise.
 //
 // Used by every tests/e2e/*.test.mjs file (also the interop/http suites), so keep the
-// exported API stable: startServer, connect, channelAuth, userAuth, defaultApp.
+// exported API stable: startServer, freePort, connect, channelAuth, userAuth, defaultApp.
 
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -90,18 +91,31 @@ process.on('exit', () => {
   }
 });
 
+/** A TCP port on 127.0.0.1 that nothing listens on right now (bound once, then released). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
 /**
- * Starts `pws serve` on 127.0.0.1 with an ephemeral port.
+ * Starts `pws serve` on 127.0.0.1 with an ephemeral port, or with `port` when given (e.g. a
+ * freePort(), to restart a server on the same port).
  * Resolves once it printed `listening on 127.0.0.1:<port>`; rejects (with its output)
  * if it exits first or does not get there within 10 s.
  */
-export async function startServer({ apps = [defaultApp], server = {}, limits = {}, tables = {}, env = {}, args = [], config = undefined } = {}) {
+export async function startServer({ apps = [defaultApp], server = {}, limits = {}, tables = {}, env = {}, args = [], config = undefined, port: fixedPort = 0 } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'pws-e2e-'));
   mkdirSync(path.join(dir, 'xdg'), { recursive: true });
   const configPath = path.join(dir, 'pws.toml');
   writeFileSync(configPath, config !== undefined ? config : renderConfig({ server, limits, apps, tables }), { mode: 0o600 });
 
-  const argv = ['serve', '--config', configPath, '--host', '127.0.0.1', '--port', '0', ...args];
+  const argv = ['serve', '--config', configPath, '--host', '127.0.0.1', '--port', String(fixedPort), ...args];
   const proc = spawn(PWS_BIN, argv, {
     cwd: dir,
     env: { ...process.env, HOME: dir, XDG_CONFIG_HOME: path.join(dir, 'xdg'), ...env },
