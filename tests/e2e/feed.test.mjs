@@ -14,7 +14,7 @@ import {
 } from './lib/harness.mjs';
 import { publish, signedRequest } from './lib/trigger.mjs';
 import { rawRequest } from './lib/http.mjs';
-import { rawUpgrade, parseFrames, failAfter, drainUntilClosed } from './lib/raw_socket.mjs';
+import { rawUpgrade, parseFrames, failAfter, drainUntilClosed, keepUp } from './lib/raw_socket.mjs';
 
 const mainApp = { id: '1001', key: 'pws-key', secret: 'pws-secret', enable_client_messages: true };
 const otherApp = { id: '1002', key: 'other-key', secret: 'other-secret', enable_client_messages: true };
@@ -301,6 +301,8 @@ describe('event feed', () => {
         const batch = Array.from({ length: 10 }, (_, j) => ({ channel: 'firehose', name: 'tick', data: `${i * 10 + j}:${data}` }));
         const res = await signedRequest(s, mainApp, 'POST', '/batch_events', { body: JSON.stringify({ batch }) });
         assert.equal(res.status, 200);
+        // At most two batches ahead of the healthy watcher: only the paused one falls behind.
+        await keepUp(() => seen, (i - 1) * 10, 20000, 'the healthy watcher fell behind');
       }
       await Promise.race([all, failAfter(30000, () => `the healthy watcher saw ${seen} of ${batches * 10}`)]);
 

@@ -85,3 +85,17 @@ export async function drainUntilClosed(socket, ms, what) {
   await Promise.race([ended, failAfter(ms, () => `${what} was not closed`)]);
   return buffer;
 }
+
+/**
+ * Resolves once `count()` reaches `target`, polling every few milliseconds; rejects after
+ * `timeoutMs`. Publishers in the slow-reader tests use it to stay a little ahead of the
+ * healthy reader, so only the reader that does not read falls behind, however slow the
+ * server binary is (the sanitizer build is several times slower).
+ */
+export async function keepUp(count, target, timeoutMs, label) {
+  const deadline = Date.now() + timeoutMs;
+  while (count() < target) {
+    if (Date.now() > deadline) throw new Error(`${label}: ${count()} of ${target} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
