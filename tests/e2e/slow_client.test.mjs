@@ -5,7 +5,7 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, connectOk, defaultApp } from './lib/harness.mjs';
-import { rawUpgrade, maskedText, parseFrames, failAfter, drainUntilClosed, keepUp } from './lib/raw_socket.mjs';
+import { rawSubscriber, parseFrames, failAfter, drainUntilClosed, keepUp } from './lib/raw_socket.mjs';
 import { TIME_FACTOR } from './lib/timing.mjs';
 import { signedRequest } from './lib/trigger.mjs';
 
@@ -17,26 +17,13 @@ before(async () => {
 after(async () => server && (await server.stop()));
 
 /** A raw-socket subscriber of `channel`, so the test controls when it reads. */
-async function rawSubscriber(port, channel) {
-  const socket = await rawUpgrade(port, `/app/${defaultApp.key}?protocol=7`);
-  const deadline = Date.now() + 5000;
-  while (!socket.received.includes('subscription_succeeded')) {
-    if (socket.received.includes('connection_established') && !socket.subscribed) {
-      socket.subscribed = true;
-      socket.write(maskedText(JSON.stringify({ event: 'pusher:subscribe', data: { channel } })));
-    }
-    if (Date.now() > deadline) throw new Error(`no subscription: ${socket.received}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  socket.stopCollecting();
-  return socket;
-}
+const rawSubscriberOf = (port, channel) => rawSubscriber(port, defaultApp.key, channel);
 
 test('a subscriber that stops reading is closed with 4100 while others keep receiving (issue 2, 2.10)', async () => {
   const channel = 'firehose';
   const healthy = await connectOk(server);
   await healthy.subscribe(channel);
-  const slow = await rawSubscriber(server.port, channel);
+  const slow = await rawSubscriberOf(server.port, channel);
   slow.pause(); // stops reading: the kernel buffers fill, then the server's queue
 
   const data = 'x'.repeat(8 * 1024);
@@ -83,7 +70,7 @@ test('while a reader is stuck, another subscriber of the same channel keeps its 
   const channel = 'shared';
   const healthy = await connectOk(server);
   await healthy.subscribe(channel);
-  const stuck = await rawSubscriber(server.port, channel);
+  const stuck = await rawSubscriberOf(server.port, channel);
   stuck.pause();
   let stuckClosed = false;
   stuck.once('close', () => (stuckClosed = true));

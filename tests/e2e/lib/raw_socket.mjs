@@ -99,3 +99,22 @@ export async function keepUp(count, target, timeoutMs, label) {
     await new Promise((r) => setTimeout(r, 2));
   }
 }
+
+/**
+ * A raw-socket Pusher client of the app with `key`, subscribed to the public `channel`, its
+ * 'data' events no longer collected: the caller decides when (and whether) it reads.
+ */
+export async function rawSubscriber(port, key, channel, { timeoutMs = 5000 } = {}) {
+  const socket = await rawUpgrade(port, `/app/${key}?protocol=7`, { timeoutMs });
+  const deadline = Date.now() + timeoutMs;
+  while (!socket.received.includes('subscription_succeeded')) {
+    if (socket.received.includes('connection_established') && !socket.subscribed) {
+      socket.subscribed = true;
+      socket.write(maskedText(JSON.stringify({ event: 'pusher:subscribe', data: { channel } })));
+    }
+    if (Date.now() > deadline) throw new Error(`no subscription to ${channel}: ${socket.received}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  socket.stopCollecting();
+  return socket;
+}
