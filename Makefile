@@ -47,12 +47,13 @@ FUZZ_TARGETS := client_message http_api config
 DEB_PACKAGES := build-essential cmake ninja-build pkg-config libcli11-dev \
                 libwebsockets-dev libboost-json1.81-dev libssl-dev \
                 libsqlitecpp-dev libsqlite3-dev libtomlplusplus-dev catch2 \
-                openssl man-db groff-base
+                libhiredis-dev openssl man-db groff-base
 
 # Debian 12 packages the end-to-end tests need besides Node.js: the dashboard
 # suite drives Debian's headless Chromium (/usr/bin/chromium) with
-# playwright-core, which never downloads a browser of its own.
-E2E_DEB_PACKAGES := chromium
+# playwright-core, which never downloads a browser of its own; the cluster
+# suites start their own redis-server on loopback ports (and restart it).
+E2E_DEB_PACKAGES := chromium redis-server
 
 # Debian 12 packages of the fuzz targets: clang with its libFuzzer runtime.
 FUZZ_DEB_PACKAGES := clang libclang-rt-14-dev

@@ -1,4 +1,5 @@
 #include "channels/hub.hpp"
+#include "channels/hub_state.hpp"
 
 #include <algorithm>
 #include <boost/json.hpp>
@@ -14,84 +15,6 @@ namespace pws::channels {
 namespace json = boost::json;
 using protocol::ChannelType;
 using protocol::Frame;
-
-// ---- State ----
-
-struct Hub::Member {
-  struct Session {
-    const Connection* connection;
-    std::string user_info_json;  // compact JSON, "{}" when none was given
-  };
-  std::string user_id;
-  // The user's connections in the channel in join order; the info shown is
-  // that of the first one still present (section 2.4).
-  std::vector<Session> sessions;
-
-  const std::string& user_info_json() const { return sessions.front().user_info_json; }
-};
-
-struct Hub::Subscription {
-  Channel* channel;
-  std::size_t index;    // position of the connection in channel->subscribers
-  std::string user_id;  // presence member id, empty otherwise
-};
-
-struct Hub::CachedEvent {
-  Frame frame;  // the event as delivered, replayed as is
-  std::string data;
-  std::int64_t expires_ms = 0;  // monotonic
-};
-
-struct Hub::Channel {
-  std::string name;
-  ChannelType type;
-  std::vector<Connection*> subscribers;
-  std::vector<Member> members;  // presence only, in join order
-  std::int64_t count_sent_ms = 0;  // last pusher_internal:subscription_count
-  bool count_pending = false;      // a throttled count is waiting for the sweep
-  std::int64_t cache_miss_notified_ms = -1;  // last on_cache_miss (webhooks: at most 1/s)
-
-  Member* find_member(std::string_view user_id) {
-    for (auto& m : members)
-      if (m.user_id == user_id) return &m;
-    return nullptr;
-  }
-};
-
-struct Hub::Connection {
-  ConnectionId id = 0;
-  std::string socket_id;
-  AppState* app = nullptr;
-  std::vector<Subscription> subscriptions;
-  std::int64_t auth_deadline_ms = 0;  // authorized-connections mode (8.4), 0 = none
-  std::int64_t last_seen_ms = 0;
-  std::int64_t ping_sent_ms = 0;  // 0 = no ping outstanding
-  std::int64_t rate_window_ms = 0;
-  int rate_count = 0;
-  std::string user_id;  // set by pusher:signin
-  std::string user_info_json;
-  std::vector<std::string> watchlist;  // user ids this connection follows (2.15)
-  bool authorized = false;  // signed in or joined a private/presence channel (8.4)
-
-  Subscription* find_subscription(std::string_view channel) {
-    for (auto& s : subscriptions)
-      if (s.channel->name == channel) return &s;
-    return nullptr;
-  }
-};
-
-struct Hub::AppState {
-  std::shared_ptr<const App> app;
-  std::unordered_map<std::string, std::unique_ptr<Channel>> channels;
-  // Connections signed in per user id, for #server-to-user- delivery and
-  // terminate_connections.
-  std::unordered_map<std::string, std::vector<Connection*>> users;
-  // Connections following each user id with a watchlist (2.15).
-  std::unordered_map<std::string, std::vector<Connection*>> watchers;
-  // Cache channels' last API event, kept while the channel is vacant too (2.12).
-  std::unordered_map<std::string, CachedEvent> cache;
-  AppCounters counters;
-};
 
 // ---- Construction ----
 
@@ -205,7 +128,9 @@ bool Hub::open(ConnectionId id, const OpenRequest& request) {
   if (app->require_tls && !request.tls) return reject(app, Errc::TlsRequired);
   if (!origin_allowed(*app, request.origin)) return reject(app, Errc::Unauthorized);
   AppState& state = state_for(*app);
-  if (app->limits.max_connections >= 0 && state.counters.connections >= app->limits.max_connections)
+  // Counted over the cluster: the other nodes' figures arrive with their heartbeats.
+  if (app->limits.max_connections >= 0 &&
+      state.counters.connections + remote_connections(state) >= app->limits.max_connections)
     return reject(app, Errc::OverQuota);
   if (settings_.max_connections >= 0 &&
       static_cast<std::int64_t>(connections_.size()) >= settings_.max_connections)
@@ -440,7 +365,7 @@ void Hub::handle(Connection& c, protocol::Subscribe& sub) {
 
   if (Subscription* existing = c.find_subscription(sub.channel)) {
     // Idempotent: acknowledge again, change nothing (2.3 step 5).
-    send(c, subscription_ack(*existing->channel));
+    send(c, subscription_ack(*c.app, *existing->channel));
     return;
   }
 
@@ -496,8 +421,8 @@ void Hub::handle(Connection& c, protocol::Subscribe& sub) {
   Member* member = nullptr;
   if (type.is_presence()) {
     member = ch.find_member(user_id);
-    if (!member && limits.max_presence_members_per_channel >= 0 &&
-        ch.members.size() >= static_cast<std::size_t>(limits.max_presence_members_per_channel)) {
+    if (!member && !remote_has_member(state, ch.name, user_id) && limits.max_presence_members_per_channel >= 0 &&
+        cluster_member_count(state, &ch, ch.name) >= static_cast<std::size_t>(limits.max_presence_members_per_channel)) {
       if (occupied_now) state.channels.erase(sub.channel);
       fail_subscription(c, sub.channel, Errc::PresenceFull,
                         "Presence channel has reached its limit of " +
@@ -519,24 +444,29 @@ void Hub::handle(Connection& c, protocol::Subscribe& sub) {
       member_joined = true;
     }
   }
-  send(c, subscription_ack(ch));
+  send(c, subscription_ack(state, ch));
   if (type.cache) replay_cache(state, ch, c);
 
-  if (occupied_now) notify(observers_, [&](Observer& o) { o.on_channel_occupied(app, ch.name); });
-  if (member_joined) {
+  // In a cluster, only transitions of the whole cluster are events: a user
+  // already present on another node was announced there.
+  if (occupied_now && remote_subscriptions(state, ch.name) == 0)
+    notify(observers_, [&](Observer& o) { o.on_channel_occupied(app, ch.name); });
+  if (member_joined && !remote_has_member(state, ch.name, user_id)) {
     broadcast(ch, protocol::encode_member_added(ch.name, user_id, user_info), &c);
     notify(observers_, [&](Observer& o) { o.on_member_added(app, ch.name, user_id); });
+  }
+  if (link_) {
+    link_->subscriptions_changed(app, ch.name, ch.subscribers.size());
+    if (type.is_presence()) link_->member_joined(app, ch.name, PresenceSession{c.socket_id, user_id, user_info});
   }
   if (app.enable_subscription_count && !type.is_presence()) send_subscription_count(state, ch);
   notify(observers_, [&](Observer& o) { o.on_subscribed(app, c.socket_id, ch.name); });
 }
 
-Frame Hub::subscription_ack(const Channel& ch) const {
+Frame Hub::subscription_ack(const AppState& state, const Channel& ch) const {
   if (!ch.type.is_presence()) return protocol::encode_subscription_succeeded(ch.name);
-  std::vector<protocol::PresenceMember> list;
-  list.reserve(ch.members.size());
-  for (const auto& m : ch.members) list.push_back({m.user_id, m.user_info_json()});
-  return protocol::encode_subscription_succeeded(ch.name, protocol::presence_data_json(list));
+  return protocol::encode_subscription_succeeded(ch.name,
+                                                 protocol::presence_data_json(cluster_members(state, &ch, ch.name)));
 }
 
 void Hub::handle(Connection& c, const protocol::Unsubscribe& unsub) {
@@ -574,15 +504,20 @@ void Hub::unsubscribe(Connection& c, std::size_t subscription_index) {
     if (m) std::erase_if(m->sessions, [&](const Member::Session& x) { return x.connection == &c; });
     if (m && m->sessions.empty()) {
       std::erase_if(ch.members, [&](const Member& x) { return x.user_id == sub.user_id; });
-      if (!ch.subscribers.empty()) broadcast(ch, protocol::encode_member_removed(ch.name, sub.user_id), nullptr);
-      notify(observers_, [&](Observer& o) { o.on_member_removed(app, ch.name, sub.user_id); });
+      if (!remote_has_member(state, ch.name, sub.user_id)) {
+        if (!ch.subscribers.empty()) broadcast(ch, protocol::encode_member_removed(ch.name, sub.user_id), nullptr);
+        notify(observers_, [&](Observer& o) { o.on_member_removed(app, ch.name, sub.user_id); });
+      }
     }
+    if (link_) link_->member_left(app, ch.name, c.socket_id);
   }
   notify(observers_, [&](Observer& o) { o.on_unsubscribed(app, c.socket_id, ch.name); });
+  if (link_) link_->subscriptions_changed(app, ch.name, ch.subscribers.size());
 
   if (ch.subscribers.empty()) {
     const std::string name = ch.name;
-    notify(observers_, [&](Observer& o) { o.on_channel_vacated(app, name); });
+    if (remote_subscriptions(state, name) == 0)
+      notify(observers_, [&](Observer& o) { o.on_channel_vacated(app, name); });
     state.channels.erase(name);  // destroys ch
   } else if (app.enable_subscription_count && !ch.type.is_presence()) {
     send_subscription_count(state, ch);
@@ -600,7 +535,8 @@ constexpr std::int64_t kCountThrottleMs = 5000;
 void Hub::send_subscription_count(AppState& state, Channel& ch) {
   const std::int64_t now = clock_.monotonic_ms();
   if (ch.count_pending) return;  // the sweep will send the latest count
-  if (ch.subscribers.size() > kCountThrottleAbove && now - ch.count_sent_ms < kCountThrottleMs) {
+  if (ch.subscribers.size() + remote_subscriptions(state, ch.name) > kCountThrottleAbove &&
+      now - ch.count_sent_ms < kCountThrottleMs) {
     ch.count_pending = true;
     pending_counts_.emplace_back(state.app->id, ch.name);
     return;
@@ -609,7 +545,7 @@ void Hub::send_subscription_count(AppState& state, Channel& ch) {
 }
 
 void Hub::broadcast_subscription_count(AppState& state, Channel& ch, std::int64_t now) {
-  const std::size_t count = ch.subscribers.size();
+  const std::size_t count = ch.subscribers.size() + remote_subscriptions(state, ch.name);
   const std::string data = "{\"subscription_count\":" + std::to_string(count) + "}";
   broadcast(ch, protocol::encode_channel_event(protocol::names::kSubscriptionCount, data, ch.name), nullptr);
   ch.count_sent_ms = now;
@@ -772,6 +708,7 @@ void Hub::handle(Connection& c, const protocol::ClientTrigger& trigger) {
   // Presence relays carry the sender's member id, never a client-supplied one (2.9).
   const std::string_view user_id = ch.type.is_presence() ? std::string_view(sub->user_id) : std::string_view();
   broadcast(ch, protocol::encode_channel_event(trigger.event, trigger.data, ch.name, user_id), &c);
+  if (link_) link_->client_event(app, ch.name, trigger.event, trigger.data, user_id);
   notify(observers_, [&](Observer& o) {
     o.on_client_event(app, c.socket_id, ch.name, trigger.event, trigger.data, user_id);
   });
@@ -808,6 +745,12 @@ void Hub::publish(const App& app, const PublishRequest& request) {
     auto it = by_socket_id_.find(std::string(request.except_socket_id));
     if (it != by_socket_id_.end() && it->second->app == &state) except = it->second;
   }
+  deliver_event(state, request, except, true);
+  if (link_) link_->publish(app, request);
+}
+
+void Hub::deliver_event(AppState& state, const PublishRequest& request, const Connection* except, bool notify_api) {
+  const App& app = *state.app;
   for (const std::string& name : request.channels) {
     if (protocol::classify_channel(name).is_user_channel()) {
       auto it = state.users.find(std::string(protocol::server_to_user_id(name)));
@@ -833,7 +776,8 @@ void Hub::publish(const App& app, const PublishRequest& request) {
         if (cache) remember(state, name, frame, request.data);
       }
     }
-    notify(observers_, [&](Observer& o) { o.on_api_message(app, name, request.name, request.data); });
+    if (notify_api)
+      notify(observers_, [&](Observer& o) { o.on_api_message(app, name, request.name, request.data); });
   }
 }
 
@@ -842,10 +786,10 @@ ChannelInfo Hub::channel_info(const App& app, std::string_view channel) const {
   const AppState* state = state_for(app);
   if (!state) return out;
   auto it = state->channels.find(std::string(channel));
-  if (it == state->channels.end()) return out;
-  out.occupied = !it->second->subscribers.empty();
-  out.subscription_count = it->second->subscribers.size();
-  out.user_count = it->second->members.size();
+  const Channel* local = it == state->channels.end() ? nullptr : it->second.get();
+  out.subscription_count = (local ? local->subscribers.size() : 0) + remote_subscriptions(*state, channel);
+  out.occupied = out.subscription_count > 0;
+  out.user_count = cluster_member_count(*state, local, channel);
   return out;
 }
 
@@ -855,6 +799,9 @@ std::vector<std::string> Hub::occupied_channels(const App& app, std::string_view
   if (!state) return out;
   for (const auto& [name, ch] : state->channels)
     if (name.starts_with(prefix) && !ch->subscribers.empty()) out.push_back(name);
+  for (const auto& [name, remote] : state->remote_channels)
+    if (name.starts_with(prefix) && remote.total_subscriptions() > 0 && !state->channels.contains(name))
+      out.push_back(name);
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -864,12 +811,17 @@ std::vector<std::string> Hub::presence_user_ids(const App& app, std::string_view
   const AppState* state = state_for(app);
   if (!state) return out;
   auto it = state->channels.find(std::string(channel));
-  if (it == state->channels.end()) return out;
-  for (const auto& m : it->second->members) out.push_back(m.user_id);
+  const Channel* local = it == state->channels.end() ? nullptr : it->second.get();
+  for (const auto& m : cluster_members(*state, local, channel)) out.emplace_back(m.user_id);
   return out;
 }
 
 void Hub::terminate_user_connections(const App& app, std::string_view user_id) {
+  if (link_) link_->terminate_user(app, user_id);
+  terminate_local_user_connections(app, user_id);
+}
+
+void Hub::terminate_local_user_connections(const App& app, std::string_view user_id) {
   AppState* state = app_states_.contains(app.id) ? app_states_[app.id].get() : nullptr;
   if (!state) return;
   auto it = state->users.find(std::string(user_id));

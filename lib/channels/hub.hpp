@@ -17,11 +17,13 @@
 
 #include "channels/app.hpp"
 #include "channels/clock.hpp"
+#include "channels/cluster_link.hpp"
 #include "channels/observer.hpp"
 #include "channels/outbox.hpp"
 #include "protocol/channel_name.hpp"
 #include "protocol/client_message.hpp"
 #include "protocol/frame.hpp"
+#include "protocol/server_message.hpp"
 
 namespace boost::json {
 class object;
@@ -155,6 +157,33 @@ class Hub {
 
   std::string_view socket_id_of(ConnectionId id) const;
 
+  // ---- Cluster (hub_cluster.cpp) ----
+  // Queries above answer for the whole cluster: local figures plus what the
+  // other nodes reported. Events and membership changes of other nodes come
+  // in through these calls and reach this hub's connections only; observers
+  // (webhooks) hear cluster-wide transitions on the node that caused them.
+
+  /// Tell `link` about every local change from now on; nullptr = alone.
+  void set_cluster_link(ClusterLink* link) noexcept { link_ = link; }
+  /// An HTTP API event published on another node.
+  void deliver_remote_event(const App& app, const PublishRequest& request);
+  /// A client event relayed by another node (its sender is not here).
+  void deliver_remote_client_event(const App& app, std::string_view channel, std::string_view event,
+                                   std::string_view data, std::string_view user_id);
+  void remote_member_joined(std::string_view node, const App& app, std::string_view channel,
+                            const PresenceSession& session);
+  void remote_member_left(std::string_view node, const App& app, std::string_view channel,
+                          std::string_view socket_id);
+  void remote_subscriptions(std::string_view node, const App& app, std::string_view channel, std::size_t count);
+  void remote_connections(std::string_view node, const App& app, std::int64_t count);
+  /// terminate_connections from another node: close the user's local connections.
+  void terminate_local_user_connections(const App& app, std::string_view user_id);
+  /// Replaces all that is known of `node` (an empty share: it left or died),
+  /// sending member_added / member_removed for the difference only.
+  void replace_node(std::string_view node, const NodeShare& share);
+  /// This node's part of the cluster state, for a node that (re)joins.
+  NodeShare local_share() const;
+
  private:
   struct Member;
   struct CachedEvent;
@@ -162,6 +191,8 @@ class Hub {
   struct Channel;
   struct Connection;
   struct AppState;
+  struct RemoteMember;
+  struct RemoteChannel;
 
   Connection* find(ConnectionId id) const;
   AppState& state_for(const App& app);
@@ -177,7 +208,7 @@ class Hub {
   void fail_subscription(Connection& c, std::string_view channel, Errc e, std::string_view message);
   void close_with(Connection& c, Errc e, std::string_view message);
   /// pusher_internal:subscription_succeeded, with the member list on presence channels.
-  protocol::Frame subscription_ack(const Channel& channel) const;
+  protocol::Frame subscription_ack(const AppState& state, const Channel& channel) const;
   void unsubscribe(Connection& c, std::size_t subscription_index);
   void remove_connection(Connection& c);
   /// Queues `frame` to `c` and counts it.
@@ -194,12 +225,33 @@ class Hub {
   void replay_cache(AppState& state, Channel& channel, Connection& c);
   void remember(AppState& state, const std::string& channel, const protocol::Frame& frame, std::string_view data);
   void flush_subscription_counts(std::int64_t now);
+  /// Delivers an API event to this hub's subscribers (and the cache).
+  void deliver_event(AppState& state, const PublishRequest& request, const Connection* except, bool notify_api);
+
+  // Cluster (hub_cluster.cpp)
+  const RemoteChannel* remote_channel(const AppState& state, std::string_view channel) const;
+  bool remote_has_member(const AppState& state, std::string_view channel, std::string_view user_id) const;
+  std::size_t remote_subscriptions(const AppState& state, std::string_view channel) const;
+  std::int64_t remote_connections(const AppState& state) const;
+  /// Presence members of the cluster: local ones in join order, then remote-only ones.
+  std::vector<protocol::PresenceMember> cluster_members(const AppState& state, const Channel* local,
+                                                        std::string_view channel) const;
+  std::size_t cluster_member_count(const AppState& state, const Channel* local, std::string_view channel) const;
+  /// Applies `change` to the remote state of `channel` and tells local
+  /// subscribers which users appeared or vanished cluster-wide.
+  template <class Change>
+  void change_remote_presence(AppState& state, const std::string& channel, Change&& change);
+  /// Cache entries of another node, where newer than ours.
+  void adopt_cache(AppState& state, const std::vector<CachedShare>& cache);
+  /// After a remote subscription change: the local subscription_count event.
+  void remote_count_changed(AppState& state, const std::string& channel);
 
   Outbox& outbox_;
   const Clock& clock_;
   HubSettings settings_;
   std::shared_ptr<const AppDirectory> apps_;
   std::vector<Observer*> observers_;
+  ClusterLink* link_ = nullptr;
   std::unordered_map<ConnectionId, std::unique_ptr<Connection>> connections_;
   std::unordered_map<std::string, Connection*> by_socket_id_;
   std::unordered_map<std::string, std::unique_ptr<AppState>> app_states_;  // by app id

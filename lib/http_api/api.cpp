@@ -59,7 +59,8 @@ Response Api::metrics(const Request& request) {
   Response response;
   response.content_type = "text/plain; version=0.0.4; charset=utf-8";
   response.body = render_metrics(
-      MetricsInput{hub_, http_counts_, read_process_figures(), statistics, settings_.version, webhook_figures_});
+      MetricsInput{hub_, http_counts_, read_process_figures(), statistics, settings_.version, webhook_figures_,
+                   cluster_figures_});
   return response;
 }
 

@@ -43,6 +43,8 @@ class Api {
   /// Where /metrics finds the webhook figures; null (the default) = none.
   /// Must outlive the Api.
   void set_webhook_figures(const WebhookFigures* figures) noexcept { webhook_figures_ = figures; }
+  /// Where /metrics finds the cluster figures; null (the default) = alone.
+  void set_cluster_figures(const ClusterFigures* figures) noexcept { cluster_figures_ = figures; }
 
   const HttpCounts& http_counts() const noexcept { return http_counts_; }
 
@@ -56,6 +58,7 @@ class Api {
   bool draining_ = false;
   StatisticsSource* statistics_ = nullptr;
   const WebhookFigures* webhook_figures_ = nullptr;
+  const ClusterFigures* cluster_figures_ = nullptr;
   HttpCounts http_counts_;
   RateLimiter backend_events_;  // max_backend_events_per_sec, points = channels published to
   RateLimiter reads_;           // max_read_req_per_sec

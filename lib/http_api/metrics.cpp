@@ -144,6 +144,27 @@ std::string render_metrics(const MetricsInput& input) {
     }
   }
 
+  if (input.cluster) {
+    const ClusterFigureValues c = input.cluster->cluster_figures();
+    auto single = [&](std::string_view name, std::string_view type, std::string_view help, double value) {
+      e.family(name, type, help);
+      e.sample(name, "", value);
+    };
+    single("pws_redis_connected", "gauge", "1 while this node is subscribed to the cluster's Redis channel.",
+           c.redis_connected ? 1 : 0);
+    single("pws_redis_reconnects_total", "counter", "Times the Redis connection was established again.",
+           static_cast<double>(c.reconnects));
+    single("pws_redis_messages_published_total", "counter", "Messages published to the other nodes.",
+           static_cast<double>(c.published));
+    single("pws_redis_messages_received_total", "counter", "Messages received on the cluster channel, this node's own echoes included.",
+           static_cast<double>(c.received));
+    single("pws_redis_messages_dropped_total", "counter",
+           "Messages to other nodes given up (queue full while Redis was away, or a failed send).",
+           static_cast<double>(c.dropped));
+    single("pws_cluster_nodes", "gauge", "Live nodes of the cluster known to this node, itself included.",
+           static_cast<double>(c.nodes));
+  }
+
   const ProcessFigures& p = input.process;
   auto process = [&](std::string_view name, std::string_view type, std::string_view help, double value) {
     if (value < 0) return;

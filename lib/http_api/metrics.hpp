@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "channels/hub.hpp"
+#include "http_api/cluster_figures.hpp"
 #include "http_api/process_figures.hpp"
 #include "http_api/webhook_figures.hpp"
 #include "stats/writer.hpp"
@@ -28,6 +29,7 @@ struct MetricsInput {
   std::optional<stats::WriterFigures> statistics;  ///< nullopt when statistics are off
   std::string_view version;
   const WebhookFigures* webhooks = nullptr;  ///< null = no webhook sender
+  const ClusterFigures* cluster = nullptr;   ///< null = not in a cluster
 };
 
 std::string render_metrics(const MetricsInput& input);

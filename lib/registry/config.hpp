@@ -79,12 +79,29 @@ struct WebhooksConfig {
   int shutdown_grace_in_seconds = 3;    ///< on stop, time left to deliver what is queued
 };
 
+/// [redis]: joins this node to a cluster (issue 7). Without a url the node
+/// runs alone.
+struct RedisConfig {
+  std::string url;       ///< as written, "redis://[[user]:password@]host[:port][/db]"; "" = alone
+  std::string host;      ///< parsed from url
+  int port = 6379;       ///< parsed from url
+  std::string username;  ///< parsed from url; "" = AUTH with the password only
+  std::string password;  ///< parsed from url; never logged
+  int database = 0;      ///< parsed from url (pub/sub ignores it; kept for AUTH/SELECT)
+  std::string prefix = "pws";  ///< pub/sub channel prefix: nodes of one cluster share it
+  std::string node_id;         ///< "" = "<hostname>:<port>" once the port is known
+  int heartbeat_interval_in_seconds = 1;
+  int node_timeout_in_seconds = 5;  ///< a silent node's connections are forgotten after this
+  bool enabled() const noexcept { return !url.empty(); }
+};
+
 struct Config {
   ServerConfig server;
   StatisticsConfig statistics;
   MetricsConfig metrics;
   DashboardConfig dashboard;
   WebhooksConfig webhooks;
+  RedisConfig redis;
   std::vector<channels::App> apps;
   /// File it was loaded from; empty when built in memory.
   std::filesystem::path source;
@@ -132,6 +149,12 @@ std::filesystem::path statistics_database_path(const Config& config);
 /// "90s", "15m", "24h", "60d", "2w" -> seconds. A positive integer and one
 /// unit are required; anything else is Errc::InvalidConfig naming the text.
 Result<std::int64_t> parse_duration(std::string_view text);
+
+/// Fills url, host, port, username, password and database of `redis` from
+/// "redis://[[user]:password@]host[:port][/db]" (percent-escapes allowed in
+/// user and password); Errc::InvalidConfig saying what is wrong otherwise.
+/// The message never repeats the password.
+Status parse_redis_url(std::string_view url, RedisConfig& redis);
 
 /// Adds `app` to `config`, refusing a duplicate id or key.
 Status add_app(Config& config, channels::App app);

@@ -50,6 +50,13 @@
 //   max_pending_events = 10000     # 1..1000000, per endpoint
 //   shutdown_grace_in_seconds = 3  # 0..300
 //
+//   [redis]                        # join a cluster of nodes (absent: run alone)
+//   url = "redis://127.0.0.1:6379" # redis://[[user]:password@]host[:port][/db]
+//   prefix = "pws"                 # pub/sub channel prefix shared by the cluster
+//   node_id = ""                   # default "<hostname>:<port>"
+//   heartbeat_interval_in_seconds = 1  # 1..60
+//   node_timeout_in_seconds = 5    # 2..600, > heartbeat interval
+//
 //   [limits]                       # defaults for every app's AppLimits fields
 //   max_client_events_per_sec = 10
 //
@@ -257,6 +264,43 @@ void read_dashboard(TableReader& reader, DashboardConfig& dashboard) {
 
 // ---- [webhooks] ----
 
+// ---- [redis] ----
+
+void read_redis(TableReader& reader, RedisConfig& redis) {
+  std::string url;
+  if (reader.read("url", url) && !url.empty()) {
+    if (auto parsed = parse_redis_url(url, redis); !parsed)
+      reader.diagnostics().add(*reader.get("url"), reader.field("url"), parsed.error().message);
+  }
+  std::string prefix;
+  if (reader.read("prefix", prefix)) {
+    const bool plain = !prefix.empty() && prefix.size() <= 64 &&
+                       prefix.find_first_of(" \t\r\n*?[]") == std::string::npos;
+    if (!plain)
+      reader.diagnostics().add(*reader.get("prefix"), reader.field("prefix"),
+                               "must be 1..64 characters without spaces or glob characters");
+    else
+      redis.prefix = std::move(prefix);
+  }
+  std::string node_id;
+  if (reader.read("node_id", node_id)) {
+    const bool printable = node_id.size() <= 128 && std::all_of(node_id.begin(), node_id.end(), [](char c) {
+                             return static_cast<unsigned char>(c) > 0x20 && c != 0x7f;
+                           });
+    if (!printable)
+      reader.diagnostics().add(*reader.get("node_id"), reader.field("node_id"),
+                               "must be at most 128 printable characters without spaces");
+    else
+      redis.node_id = std::move(node_id);
+  }
+  reader.read("heartbeat_interval_in_seconds", redis.heartbeat_interval_in_seconds, IntRange{1, 60});
+  if (reader.read("node_timeout_in_seconds", redis.node_timeout_in_seconds, IntRange{2, 600}) &&
+      redis.node_timeout_in_seconds <= redis.heartbeat_interval_in_seconds)
+    reader.diagnostics().add(*reader.get("node_timeout_in_seconds"), reader.field("node_timeout_in_seconds"),
+                             "must be longer than heartbeat_interval_in_seconds");
+  reader.report_unknown_keys();
+}
+
 // Named apart from detail::read_webhooks, which reads an app's endpoints.
 void read_webhooks_settings(TableReader& reader, WebhooksConfig& webhooks) {
   reader.read("request_timeout_in_seconds", webhooks.request_timeout_in_seconds, IntRange{1, 300});
@@ -448,6 +492,11 @@ Result<Config> parse_config(std::string_view toml_text, const std::string& sourc
   if (const toml::table* webhooks = reader.read_table("webhooks")) {
     TableReader webhooks_reader(*webhooks, "webhooks", diagnostics);
     read_webhooks_settings(webhooks_reader, config.webhooks);
+  }
+
+  if (const toml::table* redis = reader.read_table("redis")) {
+    TableReader redis_reader(*redis, "redis", diagnostics);
+    read_redis(redis_reader, config.redis);
   }
 
   // [limits] first: it is the base every app's limits start from.

@@ -50,6 +50,7 @@ void on_sweep(lws_sorted_usec_list_t* sul) {
   try {
     server->hub->sweep();
     server->sweep_watchers();
+    if (server->cluster) server->cluster->tick();
     if (server->config_watch && ++server->sweeps % kSweepsPerConfigCheck == 0 && server->config_watch->changed())
       server->reload_registry("changed on disk");
   } catch (const std::exception& e) {
@@ -333,6 +334,7 @@ Status Server::start() {
     s.destroy_context();
     return make_error(Errc::Io, "cannot listen on " + config.host + ":" + std::to_string(config.port));
   }
+  if (s.config.redis.enabled()) s.join_cluster();
   s.sweep_timer.server = &s;
   lws_sul_schedule(s.context, 0, &s.sweep_timer.sul, on_sweep,
                    static_cast<lws_usec_t>(kSweepIntervalMs) * LWS_US_PER_MS);
@@ -342,6 +344,25 @@ Status Server::start() {
                      static_cast<lws_usec_t>(s.statistics->interval_ms()) * LWS_US_PER_MS);
   }
   return Ok{};
+}
+
+void ServerImpl::join_cluster() {
+  const registry::RedisConfig& redis = config.redis;
+  cluster::ClusterSettings settings;
+  settings.redis = cluster::RedisEndpoint{redis.host, redis.port, redis.username, redis.password, redis.database};
+  settings.channel = redis.prefix + ":cluster";
+  settings.node_id = redis.node_id.empty() ? cluster::default_node_id(port) : redis.node_id;
+  settings.heartbeat_interval_ms = redis.heartbeat_interval_in_seconds * 1000;
+  settings.node_timeout_ms = redis.node_timeout_in_seconds * 1000;
+  lws_context* loop = context;
+  cluster = std::make_unique<cluster::ClusterNode>(*hub, clock, std::move(settings),
+                                                   [loop] { lws_cancel_service(loop); });
+  api->set_cluster_figures(cluster.get());
+  if (statistics) statistics->set_node(cluster->node_id());
+  webhooks->set_transition_gate([node = cluster.get()] { return node->announces_transitions(); });
+  std::printf("cluster: node %s, redis %s:%d, channel %s:cluster\n", cluster->node_id().c_str(),
+              redis.host.c_str(), redis.port, redis.prefix.c_str());
+  cluster->start();
 }
 
 int Server::port() const { return impl_->port; }
@@ -372,6 +393,7 @@ int Server::run() {
   std::fflush(stdout);
 
   while (lws_service(s.context, 0) >= 0) {
+    if (s.cluster) s.cluster->poll();
     if (s.reload_requested.exchange(false) && !s.draining) {
       s.reload_registry("SIGHUP");
       if (s.config.server.tls.enabled()) s.reload_tls("SIGHUP");
@@ -381,6 +403,9 @@ int Server::run() {
   }
   lws_sul_cancel(&s.sweep_timer.sul);
   if (s.statistics) lws_sul_cancel(&s.statistics_timer.sul);
+  // Before the context goes: the other nodes forget this one at once, and
+  // the connections still open are not reported leaving one by one.
+  if (s.cluster) s.cluster->stop();
   s.destroy_context();
   // After the last hub event (closing the context disconnects the rest):
   // queued webhooks get [webhooks] shutdown_grace_in_seconds to go out.

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "channels/hub.hpp"
+#include "cluster/cluster_node.hpp"
 #include "dashboard/dashboard.hpp"
 #include "http_api/api.hpp"
 #include "registry/config.hpp"
@@ -120,6 +121,7 @@ struct ServerImpl {
   std::unique_ptr<StatisticsRecorder> statistics;  // null when [statistics] enabled = false
   std::unique_ptr<ConfigWatch> config_watch;       // null when there is no config file
   std::unique_ptr<webhooks::Webhooks> webhooks;    // threads only once some app has a webhook
+  std::unique_ptr<cluster::ClusterNode> cluster;   // null when [redis] has no url (alone)
   ssl_ctx_st* tls_context = nullptr;  // the vhost's, captured while lws creates it (null without TLS)
   std::map<std::string, std::shared_ptr<WebSocketHandler>> routes;
 
@@ -167,6 +169,9 @@ struct ServerImpl {
   /// (SIGHUP: renewed files); a broken pair is reported and the running one
   /// kept. Connections already open keep theirs.
   void reload_tls(std::string_view why);
+  /// Joins the cluster named by [redis] (the port must be known: it is part
+  /// of the default node id).
+  void join_cluster();
   void destroy_context();
 };
 

@@ -36,6 +36,7 @@ void StatisticsRecorder::sample(std::int64_t now_ms) {
     Seen& seen = seen_[app->id];
     stats::Snapshot row;
     row.app_id = app->id;
+    row.node = node_;
     row.time_ms = now_ms;
     row.peak_connections = peak;
     row.websocket_messages = delta(c.websocket_messages_in, seen.websocket_messages);

@@ -26,6 +26,8 @@ class StatisticsRecorder final : public http_api::StatisticsSource {
   /// Closes the interval ending now (Unix ms): one snapshot for each app
   /// with statistics on that had connections or messages in it.
   void sample(std::int64_t now_ms);
+  /// Tags every row from now on with this cluster node's id ("" = alone).
+  void set_node(std::string node) { node_ = std::move(node); }
 
   /// Writes the current (partial) interval and what is pending; returns
   /// within `deadline`.
@@ -50,6 +52,7 @@ class StatisticsRecorder final : public http_api::StatisticsSource {
   registry::StatisticsConfig config_;
   std::filesystem::path database_;
   std::unordered_map<std::string, Seen> seen_;
+  std::string node_;  // cluster node id, "" alone
   stats::Writer writer_;
   std::unique_ptr<stats::Store> reader_;  // opened on first read
 };

@@ -61,20 +61,24 @@ void WebhookObserver::note_dropped(AppFigures& figures) {
 }
 
 void WebhookObserver::on_channel_occupied(const channels::App& app, std::string_view channel) {
+  if (transition_gate_ && !transition_gate_()) return;
   emit(app, EventType::ChannelOccupied, channel, [](WebhookEvent&) {});
 }
 
 void WebhookObserver::on_channel_vacated(const channels::App& app, std::string_view channel) {
+  if (transition_gate_ && !transition_gate_()) return;
   emit(app, EventType::ChannelVacated, channel, [](WebhookEvent&) {});
 }
 
 void WebhookObserver::on_member_added(const channels::App& app, std::string_view channel,
                                       std::string_view user_id) {
+  if (transition_gate_ && !transition_gate_()) return;
   emit(app, EventType::MemberAdded, channel, [&](WebhookEvent& e) { e.user_id = user_id; });
 }
 
 void WebhookObserver::on_member_removed(const channels::App& app, std::string_view channel,
                                         std::string_view user_id) {
+  if (transition_gate_ && !transition_gate_()) return;
   emit(app, EventType::MemberRemoved, channel, [&](WebhookEvent& e) { e.user_id = user_id; });
 }
 

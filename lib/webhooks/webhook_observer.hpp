@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <unordered_map>
 #include <vector>
@@ -31,6 +32,10 @@ class WebhookObserver final : public channels::Observer {
   /// Takes the webhook configuration of `apps` (at start and after every
   /// registry reload, on the loop thread).
   void set_apps(const channels::AppDirectory& apps);
+  /// In a cluster every node sees channel_occupied/vacated and
+  /// member_added/removed; only the node for which `gate` says true sends
+  /// them. Unset (alone): always.
+  void set_transition_gate(std::function<bool()> gate) { transition_gate_ = std::move(gate); }
 
   void on_channel_occupied(const channels::App& app, std::string_view channel) override;
   void on_channel_vacated(const channels::App& app, std::string_view channel) override;
@@ -59,6 +64,7 @@ class WebhookObserver final : public channels::Observer {
   std::unordered_map<const channels::App*, std::shared_ptr<const AppWebhooks>> by_app_;
   std::vector<std::shared_ptr<const channels::App>> pinned_;
   std::shared_ptr<const AppWebhooks> uncached_;  // see snapshot_for
+  std::function<bool()> transition_gate_;
   bool drop_logged_ = false;
   std::int64_t last_drop_log_ms_ = 0;
   std::uint64_t unlogged_drops_ = 0;

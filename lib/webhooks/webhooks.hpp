@@ -40,6 +40,8 @@ class Webhooks {
   /// and after each registry reload. New events use it; queued ones keep
   /// the configuration they were produced under.
   void set_apps(const channels::AppDirectory& apps);
+  /// See WebhookObserver::set_transition_gate.
+  void set_transition_gate(std::function<bool()> gate) { observer_.set_transition_gate(std::move(gate)); }
 
   /// Delivers what is queued for up to the shutdown grace, then drops the
   /// rest (logged, counted). Call after the last hub event. Idempotent.

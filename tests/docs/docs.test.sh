@@ -478,6 +478,7 @@ for key in "${config_keys[@]}"; do
     '[metrics]') man_re='^\.SH "\[metrics\]"'; example_re='^#? *\[metrics\]' ;;
     '[dashboard]') man_re='^\.SH "\[dashboard\]"'; example_re='^#? *\[dashboard\]' ;;
     '[webhooks]') man_re='^\.SH "\[webhooks\]"'; example_re='^#? *\[webhooks\]' ;;
+    '[redis]') man_re='^\.SH "\[redis\]"'; example_re='^#? *\[redis\]' ;;
     '[limits]') man_re='^\.SH "\[limits\]"'; example_re='^\[limits\]' ;;
     apps) man_re='^\.SH "\[\[apps\]\]"'; example_re='^\[\[apps\]\]' ;;
     webhooks) man_re='\\fBwebhooks\\fR'; example_re='^#? *\[\[apps\.webhooks\]\]' ;;
@@ -486,8 +487,8 @@ for key in "${config_keys[@]}"; do
   if grep -qE -- "$man_re" man/pws.toml.5; then pass "config $key in man/pws.toml.5"; else fail "config $key is not documented in man/pws.toml.5"; fi
   if grep -qE -- "$example_re" examples/pws.toml; then pass "config $key in examples/pws.toml"; else fail "config $key is missing from examples/pws.toml"; fi
 done
-# Every key of [statistics], [metrics] and [webhooks] in its own section of the page.
-for table in statistics metrics webhooks; do
+# Every key of [statistics], [metrics], [webhooks] and [redis] in its own section of the page.
+for table in statistics metrics webhooks redis; do
   section=$(man_section man/pws.toml.5 "[$table]")
   fn=read_$table
   [[ $table == webhooks ]] && fn=read_webhooks_settings  # read_webhooks reads an app's endpoints
