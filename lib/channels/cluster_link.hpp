@@ -47,6 +47,7 @@ struct AppShare {
   std::int64_t connections = 0;
   std::map<std::string, ChannelShare> channels;  ///< occupied channels by name
   std::vector<CachedShare> cache;                ///< so a node that joins later replays them too
+  std::vector<std::pair<std::string, std::string>> users;  ///< signed-in connections: (socket id, user id)
 };
 
 /// Everything one node contributes to the cluster's state, by app id.
@@ -66,6 +67,9 @@ class ClusterLink {
   virtual void member_left(const App& app, std::string_view channel, std::string_view socket_id) = 0;
   /// The number of this node's subscribers of `channel` changed (0 = none left).
   virtual void subscriptions_changed(const App& app, std::string_view channel, std::size_t local_subscriptions) = 0;
+  /// A connection signed in (pusher:signin) or, signed in, closed: watchlists (2.15).
+  virtual void user_signed_in(const App& app, std::string_view user_id, std::string_view socket_id) = 0;
+  virtual void user_signed_out(const App& app, std::string_view user_id, std::string_view socket_id) = 0;
   /// terminate_connections: the other nodes close the user's connections too.
   virtual void terminate_user(const App& app, std::string_view user_id) = 0;
 };

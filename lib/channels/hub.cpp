@@ -262,9 +262,10 @@ void Hub::remove_connection(Connection& c) {
       std::erase(it->second, &c);
       if (it->second.empty()) {
         state.users.erase(it);
-        notify_watchers(state, c.user_id, false);
+        if (!state.remote_users.contains(c.user_id)) notify_watchers(state, c.user_id, false);
       }
     }
+    if (link_) link_->user_signed_out(*state.app, c.user_id, c.socket_id);
   }
   state.counters.connections--;
   notify(observers_, [&](Observer& o) { o.on_disconnected(*state.app, c.socket_id); });
@@ -598,7 +599,8 @@ void Hub::handle(Connection& c, const protocol::Signin& signin) {
   if (app.enable_watchlist_events) start_watchlist(c, data.get_object());
   // Online when the first connection signs in (2.15); the watchers hear it
   // after this connection got its own initial list.
-  if (sessions.size() == 1) notify_watchers(*c.app, user_id, true);
+  if (sessions.size() == 1 && !c.app->remote_users.contains(user_id)) notify_watchers(*c.app, user_id, true);
+  if (link_) link_->user_signed_in(app, user_id, c.socket_id);
 }
 
 void Hub::start_watchlist(Connection& c, const boost::json::object& user_data) {
@@ -623,7 +625,7 @@ void Hub::start_watchlist(Connection& c, const boost::json::object& user_data) {
   AppState& state = *c.app;
   for (const std::string& id : c.watchlist) {
     state.watchers[id].push_back(&c);
-    (state.users.contains(id) ? online : offline).push_back(id);
+    (state.users.contains(id) || state.remote_users.contains(id) ? online : offline).push_back(id);
   }
   if (!online.empty() || !offline.empty()) send(c, protocol::encode_watchlist_events(online, offline));
 }

@@ -176,6 +176,10 @@ class Hub {
                           std::string_view socket_id);
   void remote_subscriptions(std::string_view node, const App& app, std::string_view channel, std::size_t count);
   void remote_connections(std::string_view node, const App& app, std::int64_t count);
+  void remote_user_signed_in(std::string_view node, const App& app, std::string_view user_id,
+                             std::string_view socket_id);
+  void remote_user_signed_out(std::string_view node, const App& app, std::string_view user_id,
+                              std::string_view socket_id);
   /// terminate_connections from another node: close the user's local connections.
   void terminate_local_user_connections(const App& app, std::string_view user_id);
   /// Replaces all that is known of `node` (an empty share: it left or died),
@@ -241,6 +245,9 @@ class Hub {
   /// subscribers which users appeared or vanished cluster-wide.
   template <class Change>
   void change_remote_presence(AppState& state, const std::string& channel, Change&& change);
+  /// Replaces the signed-in users known of `node` with `users` (socket id, user id).
+  void replace_node_users(AppState& state, std::string_view node,
+                          const std::vector<std::pair<std::string, std::string>>* users);
   /// Cache entries of another node, where newer than ours.
   void adopt_cache(AppState& state, const std::vector<CachedShare>& cache);
   /// After a remote subscription change: the local subscription_count event.

@@ -171,6 +171,40 @@ void Hub::remote_connections(std::string_view node, const App& app, std::int64_t
   else state.remote_connections.erase(std::string(node));
 }
 
+void Hub::remote_user_signed_in(std::string_view node, const App& app, std::string_view user_id,
+                                std::string_view socket_id) {
+  AppState& state = state_for(app);
+  auto& sessions = state.remote_users[std::string(user_id)];
+  for (const auto& [n, s] : sessions)
+    if (n == node && s == socket_id) return;
+  sessions.emplace_back(node, socket_id);
+  if (sessions.size() == 1 && !state.users.contains(std::string(user_id)))
+    notify_watchers(state, std::string(user_id), true);
+}
+
+void Hub::remote_user_signed_out(std::string_view node, const App& app, std::string_view user_id,
+                                 std::string_view socket_id) {
+  AppState& state = state_for(app);
+  auto it = state.remote_users.find(std::string(user_id));
+  if (it == state.remote_users.end()) return;
+  std::erase_if(it->second, [&](const auto& session) { return session.first == node && session.second == socket_id; });
+  if (!it->second.empty()) return;
+  state.remote_users.erase(it);
+  if (!state.users.contains(std::string(user_id))) notify_watchers(state, std::string(user_id), false);
+}
+
+void Hub::replace_node_users(AppState& state, std::string_view node,
+                             const std::vector<std::pair<std::string, std::string>>* users) {
+  std::vector<std::pair<std::string, std::string>> gone;  // (user id, socket id) of the node, no longer there
+  for (const auto& [user_id, sessions] : state.remote_users)
+    for (const auto& [n, socket_id] : sessions)
+      if (n == node && (!users || std::find(users->begin(), users->end(), std::pair(socket_id, user_id)) == users->end()))
+        gone.emplace_back(user_id, socket_id);
+  if (users)
+    for (const auto& [socket_id, user_id] : *users) remote_user_signed_in(node, *state.app, user_id, socket_id);
+  for (const auto& [user_id, socket_id] : gone) remote_user_signed_out(node, *state.app, user_id, socket_id);
+}
+
 void Hub::replace_node(std::string_view node, const NodeShare& share) {
   // Every app that knows something of the node, and every app in the share.
   std::vector<AppState*> states;
@@ -229,6 +263,7 @@ void Hub::replace_node(std::string_view node, const NodeShare& share) {
     if (app_share && app_share->connections > 0) state->remote_connections[std::string(node)] = app_share->connections;
     else state->remote_connections.erase(std::string(node));
     if (app_share) adopt_cache(*state, app_share->cache);
+    replace_node_users(*state, node, app_share ? &app_share->users : nullptr);
   }
 }
 
@@ -258,6 +293,8 @@ NodeShare Hub::local_share() const {
         for (const auto& session : m.sessions)
           out.members.push_back(PresenceSession{session.connection->socket_id, m.user_id, session.user_info_json});
     }
+    for (const auto& [user_id, connections] : state->users)
+      for (const Connection* c : connections) app.users.emplace_back(c->socket_id, user_id);
     const std::int64_t now = clock_.monotonic_ms();
     for (const auto& [name, cached] : state->cache)
       if (cached.expires_ms > now)

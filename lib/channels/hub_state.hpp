@@ -117,6 +117,8 @@ struct Hub::AppState {
   // ---- Cluster: what the other nodes reported (empty when alone) ----
   std::unordered_map<std::string, RemoteChannel> remote_channels;
   std::unordered_map<std::string, std::int64_t> remote_connections;  // by node
+  // Users signed in on other nodes: (node, socket id) of each connection (2.15).
+  std::unordered_map<std::string, std::vector<std::pair<std::string, std::string>>> remote_users;
 };
 
 }  // namespace pws::channels

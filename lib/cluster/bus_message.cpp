@@ -14,6 +14,7 @@ constexpr std::pair<MessageType, std::string_view> kTypeNames[] = {
     {MessageType::Event, "ev"},        {MessageType::ClientEvent, "ce"},
     {MessageType::MemberJoined, "mj"}, {MessageType::MemberLeft, "ml"},
     {MessageType::Subscriptions, "sc"}, {MessageType::TerminateUser, "tu"},
+    {MessageType::SignedIn, "ui"},     {MessageType::SignedOut, "uo"},
 };
 
 std::string_view type_name(MessageType type) {
@@ -51,7 +52,10 @@ json::object share_json(const channels::NodeShare& share) {
     for (const auto& entry : app.cache)
       cache.push_back(json::array{json::string(entry.channel), json::string(entry.frame_payload),
                                   json::string(entry.data), entry.ttl_ms});
-    apps[app_id] = json::object{{"k", app.connections}, {"c", std::move(channels)}, {"h", std::move(cache)}};
+    json::array users;
+    for (const auto& [socket_id, user_id] : app.users) users.push_back(json::array{json::string(socket_id), json::string(user_id)});
+    apps[app_id] = json::object{
+        {"k", app.connections}, {"c", std::move(channels)}, {"h", std::move(cache)}, {"u", std::move(users)}};
   }
   return apps;
 }
@@ -84,6 +88,14 @@ std::optional<channels::NodeShare> share_of(const json::value* v) {
         if (!e[0].is_string() || !e[1].is_string() || !e[2].is_string() || !e[3].is_int64()) continue;
         out.cache.push_back(channels::CachedShare{std::string(e[0].get_string()), std::string(e[1].get_string()),
                                                   std::string(e[2].get_string()), e[3].get_int64()});
+      }
+    }
+    if (const auto* u = app.if_contains("u"); u && u->is_array()) {
+      for (const auto& entry : u->get_array()) {
+        if (!entry.is_array() || entry.get_array().size() != 2) continue;
+        const auto& e = entry.get_array();
+        if (e[0].is_string() && e[1].is_string())
+          out.users.emplace_back(std::string(e[0].get_string()), std::string(e[1].get_string()));
       }
     }
     share.apps.emplace(std::string(app_id), std::move(out));
@@ -148,6 +160,12 @@ std::string encode(const BusMessage& m) {
     case MessageType::TerminateUser:
       o["a"] = m.app_id;
       o["u"] = m.user_id;
+      break;
+    case MessageType::SignedIn:
+    case MessageType::SignedOut:
+      o["a"] = m.app_id;
+      o["u"] = m.user_id;
+      o["s"] = m.session.socket_id;
       break;
   }
   return json::serialize(o);
@@ -225,6 +243,13 @@ std::optional<BusMessage> decode(std::string_view text) {
     case MessageType::TerminateUser:
       m.app_id = string_of(o, "a");
       m.user_id = string_of(o, "u");
+      break;
+    case MessageType::SignedIn:
+    case MessageType::SignedOut:
+      m.app_id = string_of(o, "a");
+      m.user_id = string_of(o, "u");
+      m.session.socket_id = string_of(o, "s");
+      if (m.user_id.empty() || m.session.socket_id.empty()) return std::nullopt;
       break;
   }
   if (m.type != MessageType::Heartbeat && m.type != MessageType::Hello && m.type != MessageType::State &&

@@ -35,6 +35,8 @@ enum class MessageType {
   MemberLeft,     ///< app_id, channel, session.socket_id
   Subscriptions,  ///< app_id, channel, count: the sender's subscribers of the channel
   TerminateUser,  ///< app_id, user_id
+  SignedIn,       ///< app_id, user_id, session.socket_id
+  SignedOut,      ///< app_id, user_id, session.socket_id
 };
 
 struct BusMessage {

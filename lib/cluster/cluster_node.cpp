@@ -110,6 +110,22 @@ void ClusterNode::terminate_user(const channels::App& app, std::string_view user
   send(m);
 }
 
+void ClusterNode::user_signed_in(const channels::App& app, std::string_view user_id, std::string_view socket_id) {
+  BusMessage m = message(MessageType::SignedIn);
+  m.app_id = app.id;
+  m.user_id = user_id;
+  m.session.socket_id = socket_id;
+  send(m);
+}
+
+void ClusterNode::user_signed_out(const channels::App& app, std::string_view user_id, std::string_view socket_id) {
+  BusMessage m = message(MessageType::SignedOut);
+  m.app_id = app.id;
+  m.user_id = user_id;
+  m.session.socket_id = socket_id;
+  send(m);
+}
+
 void ClusterNode::flush_subscription_counts() {
   for (const auto& [key, count] : pending_counts_) {
     BusMessage m = message(MessageType::Subscriptions);
@@ -283,6 +299,12 @@ void ClusterNode::apply(const BusMessage& m) {
       break;
     case MessageType::TerminateUser:
       if (app) hub_.terminate_local_user_connections(*app, m.user_id);
+      break;
+    case MessageType::SignedIn:
+      if (app) hub_.remote_user_signed_in(m.node, *app, m.user_id, m.session.socket_id);
+      break;
+    case MessageType::SignedOut:
+      if (app) hub_.remote_user_signed_out(m.node, *app, m.user_id, m.session.socket_id);
       break;
   }
 }

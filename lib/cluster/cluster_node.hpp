@@ -67,6 +67,8 @@ class ClusterNode final : public channels::ClusterLink, public http_api::Cluster
   void subscriptions_changed(const channels::App& app, std::string_view channel,
                              std::size_t local_subscriptions) override;
   void terminate_user(const channels::App& app, std::string_view user_id) override;
+  void user_signed_in(const channels::App& app, std::string_view user_id, std::string_view socket_id) override;
+  void user_signed_out(const channels::App& app, std::string_view user_id, std::string_view socket_id) override;
 
   // http_api::ClusterFigures
   http_api::ClusterFigureValues cluster_figures() const override;

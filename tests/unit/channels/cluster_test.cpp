@@ -37,6 +37,12 @@ class DirectLink final : public ClusterLink {
   void terminate_user(const App& app, std::string_view user_id) override {
     to_.terminate_local_user_connections(*to_.apps().find_by_id(app.id), user_id);
   }
+  void user_signed_in(const App& app, std::string_view user_id, std::string_view socket_id) override {
+    to_.remote_user_signed_in(from_, *to_.apps().find_by_id(app.id), user_id, socket_id);
+  }
+  void user_signed_out(const App& app, std::string_view user_id, std::string_view socket_id) override {
+    to_.remote_user_signed_out(from_, *to_.apps().find_by_id(app.id), user_id, socket_id);
+  }
 
  private:
   std::string from_;
@@ -51,7 +57,7 @@ struct TwoNodes {
   RecordingObserver a_observer;
   RecordingObserver b_observer;
 
-  TwoNodes() {
+  explicit TwoNodes(const std::vector<App>& apps = default_apps()) : a(apps), b(apps) {
     a.hub.set_cluster_link(&a_to_b);
     b.hub.set_cluster_link(&b_to_a);
     a.hub.add_observer(&a_observer);
@@ -275,4 +281,35 @@ TEST_CASE("a node that joins later learns the cache channels' events from the ot
   const ConnectionId late = new_node.connect();
   new_node.subscribe(late, "cache-prices");
   CHECK(new_node.outbox.count(late, "price") == 1);
+}
+
+TEST_CASE("watchlists see users signed in on any node come and go (2.15)", "[channels][cluster][watchlist]") {
+  TwoNodes n(HubFixture::apps_with([](App& app) { app.enable_watchlist_events = true; }));
+  const ConnectionId ada_b = n.b.connect();
+  n.b.signin(ada_b, R"({"id":"ada"})");
+
+  const ConnectionId watcher = n.a.connect();
+  n.a.signin(watcher, R"({"id":"w","watchlist":["ada","bob"]})");
+  auto events = [&] {
+    std::vector<std::string> out;
+    for (const auto& m : n.a.outbox.messages_to(watcher, "pusher_internal:watchlist_events")) {
+      const json::value data = json::parse(m.at("data").as_string());
+      for (const auto& e : data.at("events").as_array())
+        for (const auto& id : e.at("user_ids").as_array())
+          out.push_back(std::string(e.at("name").as_string()) + " " + std::string(id.as_string()));
+    }
+    return out;
+  };
+  CHECK(events() == std::vector<std::string>{"online ada", "offline bob"});
+
+  const ConnectionId bob_b = n.b.connect();
+  n.b.signin(bob_b, R"({"id":"bob"})");
+  const ConnectionId bob_a = n.a.connect();
+  n.a.signin(bob_a, R"({"id":"bob"})");  // already online elsewhere: no second event
+  CHECK(events() == std::vector<std::string>{"online ada", "offline bob", "online bob"});
+  n.b.hub.close(bob_b);
+  CHECK(events().size() == 3);
+  n.a.hub.close(bob_a);
+  n.a.hub.replace_node("b", NodeShare{});  // node B, and Ada with it, is gone
+  CHECK(events() == std::vector<std::string>{"online ada", "offline bob", "online bob", "offline bob", "offline ada"});
 }

@@ -67,6 +67,13 @@ TEST_CASE("membership, counts, client events and terminations round-trip", "[clu
   CHECK(c.event == "client-typing");
   CHECK(c.user_id == "ada");
 
+  BusMessage signed_in = base(MessageType::SignedIn);
+  signed_in.user_id = "ada";
+  signed_in.session.socket_id = "5.6";
+  const BusMessage si = round_trip(signed_in);
+  CHECK(si.user_id == "ada");
+  CHECK(si.session.socket_id == "5.6");
+
   BusMessage terminate = base(MessageType::TerminateUser);
   terminate.user_id = "ada";
   CHECK(round_trip(terminate).user_id == "ada");
@@ -80,6 +87,8 @@ TEST_CASE("a node's state and heartbeat round-trip", "[cluster]") {
   app.channels["orders"].subscriptions = 5;
   app.channels["presence-room"].subscriptions = 2;
   app.channels["presence-room"].members = {{"1.1", "ada", "{}"}, {"1.2", "bob", "{\"x\":1}"}};
+  app.users = {{"1.1", "ada"}};
+  app.cache = {{"cache-x", "{\"event\":\"e\"}", "{}", 1500}};
   hello.share.apps["1001"] = app;
   const BusMessage out = round_trip(hello);
   REQUIRE(out.share.apps.contains("1001"));
@@ -88,6 +97,10 @@ TEST_CASE("a node's state and heartbeat round-trip", "[cluster]") {
   CHECK(got.channels.at("orders").subscriptions == 5);
   REQUIRE(got.channels.at("presence-room").members.size() == 2);
   CHECK(got.channels.at("presence-room").members[1].user_info_json == "{\"x\":1}");
+  CHECK(got.users == app.users);
+  REQUIRE(got.cache.size() == 1);
+  CHECK(got.cache[0].frame_payload == "{\"event\":\"e\"}");
+  CHECK(got.cache[0].ttl_ms == 1500);
 
   BusMessage hb = base(MessageType::Heartbeat);
   hb.app_id.clear();
