@@ -15,6 +15,7 @@
 #include "cmd/commands.hpp"
 #include "cmd/sparkline.hpp"
 #include "registry/config.hpp"
+#include "stats/cluster_totals.hpp"
 #include "stats/store.hpp"
 
 namespace pws::cmd {
@@ -219,6 +220,21 @@ void print_app_table(const std::vector<stats::Snapshot>& rows) {
   table.print(stdout);
 }
 
+/// Several nodes' rows (a cluster, issue 7): what they did together, per minute.
+void print_cluster_table(const std::vector<stats::ClusterTotal>& totals) {
+  if (totals.empty()) return;
+  std::printf("\ncluster, per minute (each node's highest peak in the minute, added up)\n");
+  Table table({"MINUTE", "PEAK_CONNECTIONS", "WS_MESSAGES", "API_MESSAGES", "NODES"});
+  const std::size_t first = totals.size() > kTableRows ? totals.size() - kTableRows : 0;
+  for (std::size_t i = first; i < totals.size(); ++i) {
+    const auto& t = totals[i];
+    table.add_row({local_minute(t.minute_ms), std::to_string(t.peak_connections), std::to_string(t.websocket_messages),
+                   std::to_string(t.api_messages), std::to_string(t.nodes)});
+  }
+  std::fflush(stdout);
+  table.print(stdout);
+}
+
 int run_show(const GlobalOptions& global, const ShowOptions& options) {
   int status = kExitOk;
   auto config = load_cli_config(global, status);
@@ -275,7 +291,18 @@ int run_show(const GlobalOptions& global, const ShowOptions& options) {
         if (!row.node.empty()) item["node"] = row.node;
         list.push_back(std::move(item));
       }
-      apps.push_back(json::object{{"app_id", id}, {"snapshots", std::move(list)}});
+      json::object app{{"app_id", id}, {"snapshots", std::move(list)}};
+      if (const auto totals = stats::cluster_totals(snapshots); !totals.empty()) {
+        json::array cluster;
+        for (const auto& t : totals)
+          cluster.push_back(json::object{{"minute", floor_seconds(t.minute_ms)},
+                                         {"peak_connections", t.peak_connections},
+                                         {"websocket_messages", t.websocket_messages},
+                                         {"api_messages", t.api_messages},
+                                         {"nodes", t.nodes}});
+        app["cluster"] = std::move(cluster);
+      }
+      apps.push_back(std::move(app));
     }
     print_json(json::object{{"apps", std::move(apps)}});
     return kExitOk;
@@ -300,6 +327,7 @@ int run_show(const GlobalOptions& global, const ShowOptions& options) {
     }
     if (terminal) print_sparklines(snapshots);
     print_app_table(snapshots);
+    print_cluster_table(stats::cluster_totals(snapshots));
   }
   return kExitOk;
 }
