@@ -111,15 +111,16 @@ void ClusterNode::terminate_user(const channels::App& app, std::string_view user
 }
 
 void ClusterNode::user_signed_in(const channels::App& app, std::string_view user_id, std::string_view socket_id) {
-  BusMessage m = message(MessageType::SignedIn);
-  m.app_id = app.id;
-  m.user_id = user_id;
-  m.session.socket_id = socket_id;
-  send(m);
+  send_user(MessageType::SignedIn, app, user_id, socket_id);
 }
 
 void ClusterNode::user_signed_out(const channels::App& app, std::string_view user_id, std::string_view socket_id) {
-  BusMessage m = message(MessageType::SignedOut);
+  send_user(MessageType::SignedOut, app, user_id, socket_id);
+}
+
+void ClusterNode::send_user(MessageType type, const channels::App& app, std::string_view user_id,
+                            std::string_view socket_id) {
+  BusMessage m = message(type);
   m.app_id = app.id;
   m.user_id = user_id;
   m.session.socket_id = socket_id;

@@ -82,6 +82,7 @@ class ClusterNode final : public channels::ClusterLink, public http_api::Cluster
 
   BusMessage message(MessageType type) const;
   void send(const BusMessage& message);
+  void send_user(MessageType type, const channels::App& app, std::string_view user_id, std::string_view socket_id);
   void flush_subscription_counts();
   void apply(const BusMessage& message);
   /// True when `message` comes from a live peer we may act on (registers new peers).

@@ -27,7 +27,7 @@ import { apiRequest } from './lib/http.mjs';
 import { startRedis } from './lib/redis.mjs';
 import {
   startCluster, metricsText, metricValue, metric, eventually, triggerVia, getJson, userIds, clusterOutput,
-  isMemberEvent, countFrames, markers as markersVia, startWebhookReceiver, deferrer,
+  isMemberEvent, countFrames, markers as markersVia, startWebhookReceiver, deferrer, nodeClients,
 } from './lib/cluster.mjs';
 import { TIME_FACTOR } from './lib/timing.mjs';
 import {
@@ -85,28 +85,8 @@ describe('a three-node cluster behaves as one server (issue 7)', () => {
     await Promise.all(opened.splice(0).map((x) => x.close()));
   });
 
-  /** A raw connection to `node` (of `app` unless `key` says otherwise), closed after the test. */
-  async function open(node, opts = {}) {
-    const client = await connectOk(node, opts);
-    client.nodeId = node.nodeId;
-    opened.push(client);
-    return client;
-  }
-
-  async function subscribed(node, channel) {
-    const client = await open(node);
-    const f = await client.subscribe(channel, {}, WAIT);
-    assert.equal(f.event, 'pusher_internal:subscription_succeeded', `node ${node.nodeId}: ${f.__raw}`);
-    return client;
-  }
-
-  async function present(node, channel, member) {
-    const client = await open(node);
-    const f = await subscribePresence(client, app, channel, member);
-    assert.equal(f.event, 'pusher_internal:subscription_succeeded', `node ${node.nodeId}: ${f.__raw}`);
-    client.presence = JSON.parse(f.data).presence;
-    return client;
-  }
+  // Raw connections to a node (of `app` unless `key` says otherwise), closed after the test.
+  const { open, subscribed, present } = nodeClients(app, { timeoutMs: WAIT, opened });
 
   /**
    * One presence observer per node of `on` ('obs-a', 'obs-b', …), each joining once the members

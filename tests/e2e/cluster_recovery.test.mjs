@@ -23,7 +23,7 @@ import {
 import { startRedis } from './lib/redis.mjs';
 import {
   startCluster, waitForClusterNodes, waitForMetric, metric, eventually, triggerVia, getJson, userIds,
-  isMemberEvent, countFrames, markers, clusterOutput, startWebhookReceiver, deferrer,
+  isMemberEvent, countFrames, markers, clusterOutput, startWebhookReceiver, deferrer, nodeClients,
 } from './lib/cluster.mjs';
 import { TIME_FACTOR } from './lib/timing.mjs';
 
@@ -35,26 +35,7 @@ const SPREAD = (2 * HEARTBEAT + 1) * 1000 * TIME_FACTOR;
 
 const removedRaw = (ch, id) => `{"event":"pusher_internal:member_removed","data":"{\\"user_id\\":\\"${id}\\"}","channel":"${ch}"}`;
 
-async function open(node) {
-  const client = await connectOk(node, { timeoutMs: WAIT });
-  client.nodeId = node.nodeId;
-  return client;
-}
-
-async function subscribed(node, channel) {
-  const client = await open(node);
-  const f = await client.subscribe(channel, {}, WAIT);
-  assert.equal(f.event, 'pusher_internal:subscription_succeeded', `node ${node.nodeId}: ${f.__raw}`);
-  return client;
-}
-
-async function present(node, channel, member) {
-  const client = await open(node);
-  const f = await subscribePresence(client, app, channel, member);
-  assert.equal(f.event, 'pusher_internal:subscription_succeeded', `node ${node.nodeId}: ${f.__raw}`);
-  client.presence = JSON.parse(f.data).presence;
-  return client;
-}
+const { open, subscribed, present } = nodeClients(app, { timeoutMs: WAIT });
 
 /** Redis and a cluster on it, both stopped after the test `t`. */
 async function setUp(t, clusterOptions) {

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import http from 'node:http';
-import { startServer, defaultApp, dataOf, DEFAULT_TIMEOUT_MS } from './harness.mjs';
+import { startServer, defaultApp, dataOf, connectOk, subscribePresence, DEFAULT_TIMEOUT_MS } from './harness.mjs';
 import { rawRequest, apiRequest, describeResponse } from './http.mjs';
 import { TIME_FACTOR } from './timing.mjs';
 
@@ -340,4 +340,35 @@ export async function startWebhookReceiver() {
     },
     close: () => new Promise((resolve) => { server.closeAllConnections?.(); server.close(resolve); }),
   };
+}
+
+// ---- Raw clients of the nodes -------------------------------------------------------------------
+
+/**
+ * Raw-client shortcuts for the cluster suites: open(node, opts) connects (the client remembers
+ * its node's id), subscribed(node, channel) and present(node, channel, member) also join a public
+ * or presence channel of `app` and assert the subscription succeeded. Every client opened is
+ * pushed to `opened` when given, so a suite can close them after each test.
+ */
+export function nodeClients(app, { timeoutMs = DEFAULT_TIMEOUT_MS * TIME_FACTOR, opened } = {}) {
+  async function open(node, opts = {}) {
+    const client = await connectOk(node, { timeoutMs, ...opts });
+    client.nodeId = node.nodeId;
+    opened?.push(client);
+    return client;
+  }
+  async function subscribed(node, channel) {
+    const client = await open(node);
+    const f = await client.subscribe(channel, {}, timeoutMs);
+    assert.equal(f.event, 'pusher_internal:subscription_succeeded', `node ${node.nodeId}: ${f.__raw}`);
+    return client;
+  }
+  async function present(node, channel, member) {
+    const client = await open(node);
+    const f = await subscribePresence(client, app, channel, member);
+    assert.equal(f.event, 'pusher_internal:subscription_succeeded', `node ${node.nodeId}: ${f.__raw}`);
+    client.presence = JSON.parse(f.data).presence;
+    return client;
+  }
+  return { open, subscribed, present };
 }
