@@ -16,5 +16,6 @@ void setup_users(CLI::App& app, GlobalOptions& global, int& exit_code);
 void setup_apps(CLI::App& app, GlobalOptions& global, int& exit_code);
 void setup_stats(CLI::App& app, GlobalOptions& global, int& exit_code);
 void setup_tail(CLI::App& app, GlobalOptions& global, int& exit_code);
+void setup_bench(CLI::App& app, GlobalOptions& global, int& exit_code);
 
 }  // namespace pws::cmd

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   pws::cmd::setup_apps(app, global, exit_code);
   pws::cmd::setup_stats(app, global, exit_code);
   pws::cmd::setup_tail(app, global, exit_code);
+  pws::cmd::setup_bench(app, global, exit_code);
 
   try {
     app.parse(argc, argv);

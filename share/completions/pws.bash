@@ -33,13 +33,17 @@ _pws() {
     ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
 
     local global_opts="-c --config --json -q --quiet -v --verbose -h --help"
-    local commands="serve trigger channels users tail apps stats"
+    local commands="serve trigger channels users tail bench apps stats"
     local server_opts="--url --app --timeout -k --insecure"
     local serve_opts="--host -p --port --debug"
     local trigger_opts="--channel --event --data --socket-id --info --batch $server_opts"
     local channels_opts="--prefix --info $server_opts"
     local users_opts="--channel $server_opts"
     local tail_opts="--channel --event --type $server_opts"
+    local bench_opts="--url --trigger-url --app --app-id --key --secret --connections --channels --events --rate
+                      --duration --sources --server-pid --timeout --allow-remote --probe-every --batch-ms
+                      --max-inflight --trigger-connections"
+    local bench_scenarios="connections fanout channels churn"
     local apps_commands="add list show remove"
     local apps_add_opts="--name --id --key --secret --client-messages --no-statistics --env"
     local apps_list_opts="--show-secrets"
@@ -50,7 +54,9 @@ _pws() {
     local stats_clean_opts="--older-than --app --dry-run"
     # Options whose value is the next word (for finding the subcommand).
     local value_opts="-c --config --host -p --port --url --app --timeout --channel --event --data
-                      --socket-id --info --prefix --name --id --key --secret --since --older-than --type"
+                      --socket-id --info --prefix --name --id --key --secret --since --older-than --type
+                      --trigger-url --app-id --connections --channels --events --rate --duration --sources
+                      --server-pid --probe-every --batch-ms --max-inflight --trigger-connections"
 
     # `--config=FILE`: bash splits the word at "=" (COMP_WORDBREAKS).
     if [[ $prev == "=" ]] && ((COMP_CWORD > 1)); then
@@ -92,7 +98,7 @@ _pws() {
             mapfile -t COMPREPLY < <(compgen -W "6001 0" -- "$cur")
             return 0
             ;;
-        --url)
+        --url | --trigger-url)
             mapfile -t COMPREPLY < <(compgen -W "http://127.0.0.1:6001 https://" -- "$cur")
             return 0
             ;;
@@ -159,7 +165,14 @@ _pws() {
                 return 0
             fi
             ;;
-        --channel | --event | --socket-id | --prefix | --name | --id | --key | --secret)
+        --server-pid)
+            # pws bench: the pid of a running pws serve.
+            mapfile -t COMPREPLY < <(compgen -W "$(pgrep -x pws 2>/dev/null)" -- "$cur")
+            return 0
+            ;;
+        --channel | --event | --socket-id | --prefix | --name | --id | --key | --secret | --app-id | \
+            --connections | --channels | --events | --rate | --duration | --sources | --probe-every | --batch-ms | \
+            --max-inflight | --trigger-connections)
             COMPREPLY=()
             return 0
             ;;
@@ -200,6 +213,7 @@ _pws() {
         channels) opts="$channels_opts $global_opts" ;;
         users) opts="$users_opts $global_opts" ;;
         tail) opts="$tail_opts $global_opts" ;;
+        bench) opts="$bench_opts $global_opts" words=$bench_scenarios ;;
         apps)
             case $sub in
                 "") opts=$global_opts words=$apps_commands ;;

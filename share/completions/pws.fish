@@ -18,7 +18,9 @@ function __pws_positionals
         end
         switch $token
             case -c --config --host -p --port --url --app --timeout --channel --event --data \
-                --socket-id --info --prefix --name --id --key --secret --since --older-than --type
+                --socket-id --info --prefix --name --id --key --secret --since --older-than --type \
+                --trigger-url --app-id --connections --channels --events --rate --duration --sources \
+                --server-pid --probe-every --batch-ms --max-inflight --trigger-connections
                 set skip_next 1
             case '-*'
             case '*'
@@ -121,6 +123,7 @@ complete -c pws -n __pws_needs_command -a trigger -d 'Publish an event on channe
 complete -c pws -n __pws_needs_command -a channels -d 'List the occupied channels, or show one channel'
 complete -c pws -n __pws_needs_command -a users -d 'List the users of a presence channel'
 complete -c pws -n __pws_needs_command -a tail -d 'Watch the events of an app live'
+complete -c pws -n __pws_needs_command -a bench -d 'Measure a running server (connections, fanout, channels, churn)'
 complete -c pws -n __pws_needs_command -a apps -d 'Add, list, show and remove the apps of the registry'
 complete -c pws -n __pws_needs_command -a stats -d 'Show or clean the recorded statistics'
 
@@ -148,6 +151,28 @@ complete -c pws -n '__pws_is trigger' -l batch -r -F -d 'Send the events of an N
 complete -c pws -n '__pws_is tail' -l channel -x -d 'Only events on channels matching this glob'
 complete -c pws -n '__pws_is tail' -l event -x -d 'Only events whose name matches this glob'
 complete -c pws -n '__pws_is tail' -l type -x -a '(__pws_type_values)' -d 'Only these event types (comma list)'
+
+# pws bench
+complete -c pws -n '__pws_is bench' -a 'connections fanout channels churn' -d 'Scenario'
+complete -c pws -n '__pws_is bench' -l url -x -a 'http://127.0.0.1:6001' -d 'Server URL (repeatable: subscribers spread over them)'
+complete -c pws -n '__pws_is bench' -l trigger-url -x -a 'http://127.0.0.1:6001' -d 'Server the HTTP API triggers go to'
+complete -c pws -n '__pws_is bench' -l app -x -a '(__pws_registry_apps)' -d 'The registry app (id or name)'
+complete -c pws -n '__pws_is bench' -l app-id -x -d 'App id (with --key and --secret)'
+complete -c pws -n '__pws_is bench' -l key -x -d 'App key'
+complete -c pws -n '__pws_is bench' -l secret -x -d 'App secret'
+complete -c pws -n '__pws_is bench' -l connections -x -d 'WebSocket connections'
+complete -c pws -n '__pws_is bench' -l channels -x -d 'Channels the subscribers are spread over'
+complete -c pws -n '__pws_is bench' -l events -x -d 'Events to publish'
+complete -c pws -n '__pws_is bench' -l rate -x -d 'Events/s, or cycles/s for churn (0 = as fast as answered)'
+complete -c pws -n '__pws_is bench' -l duration -x -d 'Seconds to hold or to churn'
+complete -c pws -n '__pws_is bench' -l sources -x -d 'Source addresses 127.0.0.1 ... 127.0.0.K'
+complete -c pws -n '__pws_is bench' -l server-pid -x -a '(__fish_complete_pids)' -d 'The server pid, for RSS and CPU figures'
+complete -c pws -n '__pws_is bench' -l timeout -x -a '10 30 60 120' -d 'Connect phase and delivery tail limit in seconds (default 60)'
+complete -c pws -n '__pws_is bench' -l allow-remote -d 'Allow a server that is not on a loopback address'
+complete -c pws -n '__pws_is bench' -l probe-every -x -d 'Time latency on every Kth connection'
+complete -c pws -n '__pws_is bench' -l batch-ms -x -d 'Read the other subscribers every MS milliseconds'
+complete -c pws -n '__pws_is bench' -l max-inflight -x -d 'Handshakes (churn: cycles) in flight at once'
+complete -c pws -n '__pws_is bench' -l trigger-connections -x -d 'Keep-alive HTTP connections publishing at once'
 
 # pws channels
 complete -c pws -n '__pws_is channels' -l prefix -x -a 'presence- private- private-encrypted-' -d 'Only channels whose name starts with this'

@@ -7,7 +7,7 @@
 // not required to support it), and every response is read and classified.
 #pragma once
 
-#include "bench_support.hpp"
+#include "bench/source_pool.hpp"
 
 #include <cstdint>
 #include <string>
@@ -22,7 +22,6 @@ class TriggerClient {
     std::string app_id;
     std::string key;
     std::string secret;
-    std::string channel;
     std::string event_name = "bench";
   };
 
@@ -45,9 +44,10 @@ class TriggerClient {
   /// True when no request is outstanding, so trigger() may be called.
   bool idle() const noexcept { return !busy_; }
 
-  /// Publishes event `seq`. The body's `t` is stamped when the request is
-  /// written (after connecting, if the connection has to be opened first).
-  void trigger(std::uint64_t seq);
+  /// Publishes event `seq` on `channel`. The body's `t` is stamped when the
+  /// request is written (after connecting, if the connection has to be
+  /// opened first). `channel` must stay alive until the result is in.
+  void trigger(std::uint64_t seq, const std::string& channel);
 
   /// Handles an epoll event for this client's socket.
   void on_event(std::uint32_t events);
@@ -77,6 +77,7 @@ class TriggerClient {
   bool busy_ = false;
   bool close_after_response_ = false;
   std::uint64_t seq_ = 0;
+  const std::string* channel_ = nullptr;
   std::int64_t sent_ns_ = 0;
   std::string out_;
   std::string in_;

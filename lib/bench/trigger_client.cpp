@@ -1,7 +1,5 @@
 // Implementation of the HTTP API publisher (see trigger_client.hpp).
-#include "trigger_client.hpp"
-
-#include "crypto/crypto.hpp"
+#include "bench/trigger_client.hpp"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -14,6 +12,9 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+
+#include "bench/proc_sampler.hpp"
+#include "http_api/signing.hpp"
 
 namespace pws::bench {
 
@@ -54,8 +55,9 @@ void TriggerClient::close() {
   out_.clear();
 }
 
-void TriggerClient::trigger(std::uint64_t seq) {
+void TriggerClient::trigger(std::uint64_t seq, const std::string& channel) {
   seq_ = seq;
+  channel_ = &channel;
   busy_ = true;
   close_after_response_ = false;
   if (state_ == State::kConnected) {
@@ -91,23 +93,20 @@ void TriggerClient::connect_now() {
 void TriggerClient::write_request() {
   sent_ns_ = now_ns();
   // data is a JSON string holding {"seq":N,"t":ns}, escaped once for the body.
-  std::string body = "{\"name\":\"" + settings_.event_name + "\",\"channel\":\"" + settings_.channel +
+  std::string body = "{\"name\":\"" + settings_.event_name + "\",\"channel\":\"" + *channel_ +
                      "\",\"data\":\"{\\\"seq\\\":" + std::to_string(seq_) + ",\\\"t\\\":" +
                      std::to_string(sent_ns_) + "}\"}";
   const auto unix_now = std::chrono::duration_cast<std::chrono::seconds>(
                             std::chrono::system_clock::now().time_since_epoch())
                             .count();
+  // Signed exactly as the SDKs and `pws trigger` sign (http_api/signing);
+  // the path prefix is not part of the signed path.
   const std::string path = "/apps/" + settings_.app_id + "/events";
-  // Section 5.2: the query parameters sorted by key, unescaped (none of these
-  // values needs escaping), then the signature appended last, unsigned.
-  const std::string query = "auth_key=" + settings_.key +
-                            "&auth_timestamp=" + std::to_string(unix_now) +
-                            "&auth_version=1.0&body_md5=" + crypto::md5_hex(body);
-  const std::string signature = crypto::hmac_sha256_hex(settings_.secret, "POST\n" + path + "\n" + query);
-  out_ = "POST " + path + "?" + query + "&auth_signature=" + signature +
-         " HTTP/1.1\r\nHost: " + settings_.endpoint.host_header +
-         "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-         "\r\nConnection: keep-alive\r\n\r\n" + body;
+  const std::string query =
+      http_api::signed_query(settings_.key, settings_.secret, "POST", path, body, static_cast<std::int64_t>(unix_now));
+  out_ = "POST " + settings_.endpoint.path_prefix + path + "?" + query + " HTTP/1.1\r\nHost: " +
+         settings_.endpoint.host_header + "\r\nContent-Type: application/json\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\nConnection: keep-alive\r\n\r\n" + body;
   flush();
 }
 
