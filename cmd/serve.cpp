@@ -3,7 +3,6 @@
 #include <iostream>
 
 #include "cmd/commands.hpp"
-#include "cmd/open_file_limit.hpp"
 #include "registry/serve_config.hpp"
 #include "server/server.hpp"
 
@@ -27,18 +26,6 @@ int run_serve(const GlobalOptions& global, const ServeOptions& options) {
     std::fprintf(stderr, "pws: error: %s\n", config.error().message.c_str());
     return 1;
   }
-  // Every connection is a descriptor: use all the hard limit allows, and
-  // say so up front when the configured capacity cannot fit in it.
-  const OpenFileLimit files = raise_open_file_limit();
-  if (!files.error.empty()) print_warning("cannot raise the open-file limit: " + files.error);
-  // server::Server warns itself about [server] max_connections; the apps'
-  // own limits are checked here.
-  if (config->config.server.max_connections < 0) {
-    if (const auto warning = capacity_warning(configured_capacity(config->config), files); !warning.empty())
-      print_warning(warning);
-  }
-  print_verbose(global, "open-file limit " + std::to_string(files.soft) + " (hard " +
-                            (files.unlimited ? std::string("unlimited") : std::to_string(files.hard)) + ")");
   const std::optional<channels::App> generated = config->generated_app;
   const registry::ServerConfig server_config = config->config.server;
 

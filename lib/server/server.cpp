@@ -5,7 +5,6 @@
 
 #include <arpa/inet.h>
 #include <netdb.h>
-#include <sys/resource.h>
 
 #include <csignal>
 #include <cstdio>
@@ -13,6 +12,7 @@
 #include <exception>
 
 #include "registry/serve_config.hpp"
+#include "server/open_file_limit.hpp"
 #include "server/server_impl.hpp"
 #include "server/tls_certificate.hpp"
 
@@ -73,24 +73,6 @@ void on_statistics_timer(lws_sorted_usec_list_t* sul) {
   }
   lws_sul_schedule(server->context, 0, &server->statistics_timer.sul, on_statistics_timer,
                    static_cast<lws_usec_t>(server->statistics->interval_ms()) * LWS_US_PER_MS);
-}
-
-/// Production hosts raise the hard limit (systemd LimitNOFILE=); use all of
-/// it, and say so when the configured capacity cannot fit.
-void raise_open_file_limit(const registry::ServerConfig& config) {
-  rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
-  if (limit.rlim_cur < limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &limit);
-    getrlimit(RLIMIT_NOFILE, &limit);
-  }
-  if (config.max_connections > 0 && static_cast<rlim_t>(config.max_connections) + 64 > limit.rlim_cur) {
-    std::fprintf(stderr,
-                 "pws: warning: max_connections = %lld but the open-file limit is %llu; "
-                 "raise it (ulimit -n, systemd LimitNOFILE=)\n",
-                 static_cast<long long>(config.max_connections), static_cast<unsigned long long>(limit.rlim_cur));
-  }
 }
 
 /// lws takes an interface name or an address; a host name such as
@@ -285,7 +267,14 @@ void Server::add_websocket_route(std::string path, std::shared_ptr<WebSocketHand
 Status Server::start() {
   ServerImpl& s = *impl_;
   const registry::ServerConfig& config = s.config.server;
-  raise_open_file_limit(config);
+  // Every connection is a descriptor: use all the hard limit allows
+  // (systemd LimitNOFILE=), and say so up front when the configured capacity
+  // cannot fit in it.
+  const OpenFileLimit files = raise_open_file_limit();
+  if (!files.error.empty())
+    std::fprintf(stderr, "pws: warning: cannot raise the open-file limit: %s\n", files.error.c_str());
+  if (const auto warning = capacity_warning(configured_capacity(s.config), files); !warning.empty())
+    std::fprintf(stderr, "pws: warning: %s\n", warning.c_str());
   lws_set_log_level(LLL_ERR, emit_lws_log);
 
   lws_context_creation_info info;

@@ -1,12 +1,12 @@
 // RLIMIT_NOFILE handling of open_file_limit.hpp.
-#include "cmd/open_file_limit.hpp"
+#include "server/open_file_limit.hpp"
 
 #include <sys/resource.h>
 
 #include <cerrno>
 #include <cstring>
 
-namespace pws::cmd {
+namespace pws::server {
 
 namespace {
 // Descriptors the server holds besides client sockets: listen socket, lws
@@ -58,4 +58,4 @@ std::string capacity_warning(std::optional<std::int64_t> capacity, const OpenFil
          " will be refused: raise it (systemd LimitNOFILE=, ulimit -Hn) or lower max_connections";
 }
 
-}  // namespace pws::cmd
+}  // namespace pws::server

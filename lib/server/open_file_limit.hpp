@@ -10,7 +10,7 @@
 
 #include "registry/config.hpp"
 
-namespace pws::cmd {
+namespace pws::server {
 
 struct OpenFileLimit {
   std::uint64_t soft = 0;  ///< after raising
@@ -32,4 +32,4 @@ std::optional<std::int64_t> configured_capacity(const registry::Config& config);
 /// exceeds `limit`; "" when it fits.
 std::string capacity_warning(std::optional<std::int64_t> capacity, const OpenFileLimit& limit);
 
-}  // namespace pws::cmd
+}  // namespace pws::server
