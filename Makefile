@@ -39,7 +39,7 @@ E2E_DIR    := tests/e2e
 SANITIZE_DIR ?= build-sanitize
 FUZZ_DIR     ?= build-fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := client_message http_api config
+FUZZ_TARGETS := client_message http_api config cluster_message
 
 # Debian 12 packages needed to build and test pws. Never add libboost-dev or
 # libboost-all-dev: they pull in Boost 1.74 headers, which conflict with

@@ -104,14 +104,18 @@ void Hub::change_remote_presence(AppState& state, const std::string& channel, Ch
   auto contains = [](const auto& users, const std::string& id) {
     return std::any_of(users.begin(), users.end(), [&](const auto& u) { return u.first == id; });
   };
-  for (const auto& [id, info] : before) {
+  // Plain loops, not structured bindings: clang 14 (the fuzz build) cannot
+  // capture those in the observer lambdas.
+  for (const auto& user : before) {
+    const std::string& id = user.first;
     if (contains(after, id)) continue;
     if (tell_local) broadcast(*local, protocol::encode_member_removed(channel, id), nullptr);
     notify(observers_, [&](Observer& o) { o.on_member_removed(app, channel, id); });
   }
-  for (const auto& [id, info] : after) {
+  for (const auto& user : after) {
+    const std::string& id = user.first;
     if (contains(before, id)) continue;
-    if (tell_local) broadcast(*local, protocol::encode_member_added(channel, id, info), nullptr);
+    if (tell_local) broadcast(*local, protocol::encode_member_added(channel, id, user.second), nullptr);
     notify(observers_, [&](Observer& o) { o.on_member_added(app, channel, id); });
   }
   if (occupied_before && !occupied_after)

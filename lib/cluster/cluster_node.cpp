@@ -167,11 +167,15 @@ void ClusterNode::poll() {
         linked_ = false;
         break;
       case BusInput::Kind::Message:
-        if (auto decoded = decode(in.payload)) apply(*decoded);
+        receive(in.payload);
         break;
     }
   }
   if (!pending_counts_.empty()) flush_subscription_counts();
+}
+
+void ClusterNode::receive(std::string_view payload) {
+  if (auto decoded = decode(payload)) apply(*decoded);
 }
 
 void ClusterNode::tick() {

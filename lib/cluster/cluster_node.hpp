@@ -46,6 +46,9 @@ class ClusterNode final : public channels::ClusterLink, public http_api::Cluster
   void start();
   /// On the loop: applies what arrived and sends coalesced changes.
   void poll();
+  /// Applies one message of the cluster's channel (poll() calls it for each;
+  /// so do the tests and the fuzzer, without Redis). Anything malformed is ignored.
+  void receive(std::string_view payload);
   /// On the loop, every few hundred ms: heartbeats and forgetting silent nodes.
   void tick();
   /// Says goodbye (the others forget this node at once) and stops the bus.
