@@ -68,16 +68,7 @@ void add_api_options(CLI::App& command, ApiOptions& options) {
   command.add_option("--app", options.app, "The app to act for, by id or name (default: the only app)")
       ->option_text("ID|NAME");
   command.add_option("--timeout", options.timeout_seconds, "Seconds to wait for the server (default 10)")
-      ->check(CLI::Validator(
-          [](std::string& text) -> std::string {
-            // Not CLI::Range: it lets "nan" through.
-            char* end = nullptr;
-            const double seconds = std::strtod(text.c_str(), &end);
-            if (end == text.c_str() || *end != '\0' || !(seconds >= 0.001 && seconds <= 86400.0))
-              return "must be a number of seconds from 0.001 to 86400, not \"" + text + "\"";
-            return {};
-          },
-          ""))
+      ->check(seconds_check())
       ->option_text("SECS");
   command.add_flag("-k,--insecure", options.insecure, "Do not verify the server's TLS certificate");
 }

@@ -204,18 +204,6 @@ int run_bench(const GlobalOptions& global, BenchOptions options) {
   return status;
 }
 
-/// A whole number of seconds or a fraction, from 0.001 to 86400.
-CLI::Validator seconds_check() {
-  return CLI::Validator(
-      [](std::string& text) -> std::string {
-        char* end = nullptr;
-        const double seconds = std::strtod(text.c_str(), &end);
-        if (end == text.c_str() || *end != '\0' || !(seconds >= 0.001 && seconds <= 86400.0))
-          return "must be a number of seconds from 0.001 to 86400, not \"" + text + "\"";
-        return {};
-      },
-      "");
-}
 
 }  // namespace
 

@@ -49,6 +49,10 @@ CLI::App* add_command(CLI::App& parent, const std::string& name, const std::stri
 /// "pws apps add": the deepest subcommand of `top` given on the command line.
 std::string command_path(const CLI::App& top);
 
+/// Checks a number of seconds, whole or a fraction, from 0.001 to 86400
+/// (CLI::Range would let "nan" through).
+CLI::Validator seconds_check();
+
 /// "pws: error: <message>" (and "pws: hint: <hint>") on stderr.
 void print_error(std::string_view message, std::string_view hint = {});
 /// "pws: warning: <message>" on stderr.

@@ -159,7 +159,7 @@ export async function startServer({ apps = [defaultApp], server = {}, limits = {
     }, 10000);
     exitPromise.then((e) => finish(reject, new Error(
       `pws exited (code ${e.code}, signal ${e.signal}) before listening\n` +
-      `command: ${PWS_BIN} ${argv.join(' ')}\nconfig:\n${config ?? renderConfig({ server, limits, apps })}\noutput:\n${output}`)));
+      `command: ${PWS_BIN} ${argv.join(' ')}\nconfig:\n${config ?? renderConfig({ server, limits, apps, tables })}\noutput:\n${output}`)));
   }).catch((err) => {
     rmSync(dir, { recursive: true, force: true });
     throw err;
