@@ -40,6 +40,8 @@ void ClusterNode::start() {
 }
 
 void ClusterNode::stop() {
+  if (stopped_) return;
+  stopped_ = true;
   hub_.set_cluster_link(nullptr);
   send(message(MessageType::Bye));
   bus_.stop(kByeFlushDeadline);

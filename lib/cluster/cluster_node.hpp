@@ -104,6 +104,7 @@ class ClusterNode final : public channels::ClusterLink, public http_api::Cluster
   std::map<std::pair<std::string, std::string>, std::size_t> pending_counts_;
   std::vector<BusInput> input_;
   bool linked_ = false;  // subscribed to the channel right now
+  bool stopped_ = false;
   std::int64_t next_heartbeat_ms_ = 0;
   std::int64_t last_hello_ms_ = -1;
   int hellos_unanswered_ = 0;  // hellos since the last State: resent a few times, as one may be lost

@@ -176,6 +176,9 @@ ServerImpl::~ServerImpl() {
 
 void ServerImpl::destroy_context() {
   if (context) {
+    // The cluster's Redis threads wake this context: they must be gone
+    // first (run() stopped them already; this is for a server never run).
+    if (cluster) cluster->stop();
     lws_context_destroy(context);
     context = nullptr;
   }
