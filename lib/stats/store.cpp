@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
 #include <cstring>
 #include <limits>
@@ -94,19 +95,21 @@ Status create_private_file(const fs::path& path) {
   return make_error(Errc::Io, "cannot create statistics database " + path.string() + ": " + std::strerror(errno));
 }
 
-bool has_table(SQLite::Database& db, const char* name) {
-  SQLite::Statement st(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
-  st.bind(1, name);
-  return st.executeStep();
-}
-
 /// The stored schema version: 0 for an empty database; an error for a
 /// database with other tables but no schema_version (not ours).
 Result<int> read_version(SQLite::Database& db, const fs::path& path) {
-  if (!has_table(db, "schema_version")) {
-    SQLite::Statement st(db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'");
-    st.executeStep();
-    if (st.getColumn(0).getInt64() > 0)
+  // One statement, so one snapshot: another process may create the schema
+  // between two separate reads, which would look like a foreign file.
+  SQLite::Statement tables(db,
+                           "SELECT (SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = "
+                           "'schema_version'), (SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name "
+                           "NOT LIKE 'sqlite_%')");
+  tables.executeStep();
+  const bool ours = tables.getColumn(0).getInt64() > 0;
+  const bool any = tables.getColumn(1).getInt64() > 0;
+  tables.reset();
+  if (!ours) {
+    if (any)
       return make_error(Errc::Io, "statistics database " + path.string() +
                                       " is not a pws statistics database (it has tables but no schema_version); "
                                       "use another file");
@@ -274,14 +277,20 @@ Result<std::unique_ptr<Store>> Store::open_connection(const std::filesystem::pat
   SQLite::Database& db = *store->db_;
   ::sqlite3_busy_handler(db.getHandle(), &Store::on_busy, store.get());
 
-  try {
-    if (mode == OpenMode::ReadWrite) {
-      // A file SQLite could open only for reading (permissions): say so now
-      // rather than at the first write.
-      if (::sqlite3_db_readonly(db.getHandle(), "main") == 1)
-        return make_error(Errc::Io, "cannot open statistics database " + path.string() +
-                                        " for writing: it is read-only (check the permissions of the file and "
-                                        "its directory)");
+  if (mode != OpenMode::ReadWrite) return store;
+  // A file SQLite could open only for reading (permissions): say so now
+  // rather than at the first write.
+  if (::sqlite3_db_readonly(db.getHandle(), "main") == 1)
+    return make_error(Errc::Io, "cannot open statistics database " + path.string() +
+                                    " for writing: it is read-only (check the permissions of the file and "
+                                    "its directory)");
+  // Switching a fresh file to WAL, and WAL recovery, can answer SQLITE_BUSY
+  // without calling the busy handler when several processes (cluster nodes
+  // sharing one database) open it at once: such attempts are retried here,
+  // within the same busy timeout.
+  const auto started = std::chrono::steady_clock::now();
+  for (int attempt = 0;; ++attempt) {
+    try {
       db.execAndGet("PRAGMA journal_mode=WAL");
       db.exec("PRAGMA synchronous=NORMAL");
       auto version = read_version(db, path);
@@ -293,13 +302,20 @@ Result<std::unique_ptr<Store>> Store::open_connection(const std::filesystem::pat
         version = migrated;
       }
       store->version_ = *version;
+      return store;
+    } catch (const SQLite::Exception& e) {
+      const int primary = e.getErrorCode() & 0xff;
+      const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::steady_clock::now() - started)
+                              .count();
+      const bool cancelled_now = store->cancelled_ && store->cancelled_();
+      if ((primary != SQLITE_BUSY && primary != SQLITE_LOCKED) || waited >= busy_timeout_ms || cancelled_now)
+        return sqlite_error(path, "open", e, busy_timeout_ms);
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(1 << std::min(attempt, 6), 50)));
+    } catch (const std::exception& e) {
+      return other_error(path, "open", e);
     }
-  } catch (const SQLite::Exception& e) {
-    return sqlite_error(path, "open", e, busy_timeout_ms);
-  } catch (const std::exception& e) {
-    return other_error(path, "open", e);
   }
-  return store;
 }
 
 Status Store::read_only_version() {

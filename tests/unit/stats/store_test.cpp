@@ -13,6 +13,7 @@
 #include <fstream>
 #include <stdexcept>
 #include <string>
+#include <mutex>
 #include <thread>
 
 #include "common/fixtures.hpp"
@@ -429,13 +430,28 @@ TEST_CASE("store: several connections creating the same database at once", "[sta
   const fs::path path = dir / "new/stats.sqlite";
   std::vector<std::thread> threads;
   std::atomic<int> opened{0};
+  std::mutex failures_mutex;
+  std::vector<std::string> failures;
   for (int i = 0; i < 4; ++i) {
     threads.emplace_back([&, i] {
       auto store = Store::open(path, OpenMode::ReadWrite);
-      if (store && (*store)->schema_version() == 2 && (*store)->append({row(std::to_string(i), i)}).ok()) ++opened;
+      std::string failure;
+      if (!store) failure = "open: " + store.error().message;
+      else if ((*store)->schema_version() != 2) failure = "schema " + std::to_string((*store)->schema_version());
+      else if (auto appended = (*store)->append({row(std::to_string(i), i)}); !appended)
+        failure = "append: " + appended.error().message;
+      if (failure.empty()) {
+        ++opened;
+      } else {
+        std::lock_guard lock(failures_mutex);
+        failures.push_back(std::move(failure));
+      }
     });
   }
   for (auto& thread : threads) thread.join();
+  std::string why;
+  for (const auto& failure : failures) why += failure + "\n";
+  CHECK(why == "");
   CHECK(opened == 4);
   auto store = open_rw(path);
   CHECK(store->query({})->size() == 4);
