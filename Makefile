@@ -47,7 +47,7 @@ FUZZ_TARGETS := client_message http_api config cluster_message
 DEB_PACKAGES := build-essential cmake ninja-build pkg-config libcli11-dev \
                 libwebsockets-dev libboost-json1.81-dev libssl-dev \
                 libsqlitecpp-dev libsqlite3-dev libtomlplusplus-dev catch2 \
-                libhiredis-dev openssl man-db groff-base
+                libhiredis-dev libuv1-dev libwebsockets-evlib-uv openssl man-db groff-base
 
 # Debian 12 packages the end-to-end tests need besides Node.js: the dashboard
 # suite drives Debian's headless Chromium (/usr/bin/chromium) with

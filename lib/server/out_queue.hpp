@@ -24,6 +24,8 @@ class OutQueue {
   }
 
   const protocol::Frame& front() const noexcept { return ring_[head_]; }
+  /// The i-th frame from the front (i < size()).
+  const protocol::Frame& at(std::size_t i) const noexcept { return ring_[(head_ + i) & (ring_.size() - 1)]; }
 
   void pop() noexcept {
     bytes_ -= ring_[head_].size();

@@ -179,7 +179,7 @@ void ServerImpl::destroy_context() {
     // The cluster's Redis threads wake this context: they must be gone
     // first (run() stopped them already; this is for a server never run).
     if (cluster) cluster->stop();
-    lws_context_destroy(context);
+    loop.destroy_context(context);
     context = nullptr;
   }
 }
@@ -311,7 +311,12 @@ Status Server::start() {
                            SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION;
   }
 
-  s.context = lws_create_context(&info);
+  if (config.tls.enabled()) {
+    // lws would name the problem too, but leave a half-built context behind
+    // that cannot be torn down safely on the libuv loop.
+    if (auto checked = check_certificate(config.tls); !checked) return checked.error();
+  }
+  s.context = s.loop.create_context(info);
   if (!s.context) {
     return make_error(Errc::Io, "cannot listen on " + config.host + ":" + std::to_string(config.port) +
                                     (config.tls.enabled() ? " with the TLS certificate and key from the config"
@@ -323,7 +328,9 @@ Status Server::start() {
   if (s.port <= 0) {
     // lws can create a context whose vhost failed to listen (bad address,
     // unusable certificate): refuse to pretend we are serving.
-    s.destroy_context();
+    if (s.cluster) s.cluster->stop();
+    s.loop.abandon_context(s.context);
+    s.context = nullptr;
     return make_error(Errc::Io, "cannot listen on " + config.host + ":" + std::to_string(config.port));
   }
   if (s.config.redis.enabled()) s.join_cluster();
@@ -384,13 +391,14 @@ int Server::run() {
   }
   std::fflush(stdout);
 
-  while (lws_service(s.context, 0) >= 0) {
+  while (s.loop.turn(s.context)) {
     if (s.cluster) s.cluster->poll();
     if (s.reload_requested.exchange(false) && !s.draining) {
       s.reload_registry("SIGHUP");
       if (s.config.server.tls.enabled()) s.reload_tls("SIGHUP");
     }
     if (s.stop_requested.load() && !s.draining) s.begin_drain();
+    s.flush_writes();  // before the loop blocks again
     if (s.draining && (s.live_sessions == 0 || s.clock.monotonic_ms() >= s.drain_deadline_ms)) break;
   }
   lws_sul_cancel(&s.sweep_timer.sul);

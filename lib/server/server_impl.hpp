@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "channels/hub.hpp"
 #include "cluster/cluster_node.hpp"
@@ -19,14 +20,19 @@
 #include "server/config_watch.hpp"
 #include "server/console_log.hpp"
 #include "server/event_feed.hpp"
+#include "server/event_loop.hpp"
 #include "server/out_queue.hpp"
 #include "server/server.hpp"
 #include "server/statistics_recorder.hpp"
+#include "server/write_pool.hpp"
 #include "webhooks/webhooks.hpp"
 
 namespace pws::server {
 
 struct ServerImpl;
+
+/// How the last direct write of a session went (direct_send.hpp).
+enum class SendResult : unsigned char { Sent, Partial, WouldBlock, Failed };
 
 /// One WebSocket connection (Pusher, custom endpoint or feed watcher).
 /// Allocated when the upgrade is filtered, freed on LWS_CALLBACK_CLOSED. Its
@@ -42,8 +48,14 @@ struct WsSession final : WebSocket, FeedSink {
   bool closed = false;         // hub.close / handler.on_close ran
   bool ping_pending = false;   // a protocol ping frame is due
   bool close_pending = false;  // close once the queue is written
-  bool linger_on_close = false;  // the client may still be sending: see on_writable
-  bool close_sent = false;       // lingering: our close frame is out, input is drained
+  bool close_sent = false;       // our close frame is out; input is drained until the client closes
+  bool peer_closing = false;     // the client's close frame arrived: lws answers it, we write nothing more
+  bool flush_listed = false;     // in ServerImpl::flush_list, at flush_slot
+  bool tls = false;
+  int fd = -1;                   // the socket, for direct writes (plain TCP only)
+  SendResult send_result = SendResult::Sent;
+  std::size_t partial_sent = 0;  // after SendResult::Partial: bytes of the front frame already sent
+  std::size_t flush_slot = 0;
   std::uint16_t close_code = 0;
   std::string close_reason;
   OutQueue queue;
@@ -126,6 +138,7 @@ struct ServerImpl {
   std::map<std::string, std::shared_ptr<WebSocketHandler>> routes;
 
   std::string listen_address;  // what lws binds; "" = every interface
+  EventLoop loop;              // outlives the context created on it
   lws_context* context = nullptr;
   lws_vhost* vhost = nullptr;
   int port = 0;
@@ -139,6 +152,31 @@ struct ServerImpl {
   std::int64_t drain_deadline_ms = 0;
   std::size_t live_sessions = 0;
   std::string write_scratch;  // reused buffer for coalesced writes
+  /// Sessions with frames queued since the last flush (see flush_writes);
+  /// a slot is nulled when its session goes first.
+  std::vector<WsSession*> flush_list;
+  std::vector<WsSession*> direct_writes;  // flush_writes' scratch: the sessions written past lws
+  WritePool write_pool{WritePool::default_helpers()};
+
+  /// Lists `session` for the next flush_writes (once per loop iteration).
+  void schedule_flush(WsSession& session) {
+    session.flush_listed = true;
+    session.flush_slot = flush_list.size();
+    flush_list.push_back(&session);
+  }
+  void unschedule_flush(WsSession& session) {
+    if (!session.flush_listed) return;
+    flush_list[session.flush_slot] = nullptr;
+    session.flush_listed = false;
+  }
+  /// Writes what every listed session queued during this loop iteration
+  /// (ws_session.cpp).
+  void flush_writes();
+  /// After a direct write: hands a partly sent frame to lws, closes a failed
+  /// connection, asks for a writable callback when frames remain.
+  void settle_direct_write(WsSession& session);
+  /// A write failed outside the session's callbacks: lws closes it soon.
+  void fail_write(WsSession& session);
 
   std::size_t max_outbound_messages() const {
     return static_cast<std::size_t>(config.server.max_outbound_messages);

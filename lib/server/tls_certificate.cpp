@@ -95,4 +95,10 @@ Result<CertificateSummary> replace_certificate(SSL_CTX* live, const registry::Tl
   return summary;
 }
 
+Result<CertificateSummary> check_certificate(const registry::TlsConfig& tls) {
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> scratch(SSL_CTX_new(TLS_server_method()), SSL_CTX_free);
+  if (!scratch) return make_error(Errc::Io, "cannot create a TLS context");
+  return replace_certificate(scratch.get(), tls);
+}
+
 }  // namespace pws::server

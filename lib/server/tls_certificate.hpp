@@ -27,6 +27,11 @@ struct CertificateSummary {
 /// error names the file and OpenSSL's reason.
 Result<CertificateSummary> replace_certificate(SSL_CTX* live, const registry::TlsConfig& tls);
 
+/// Reads and checks the pair exactly as replace_certificate does, with no
+/// server involved: at start a broken pair is refused before lws builds a
+/// context around it.
+Result<CertificateSummary> check_certificate(const registry::TlsConfig& tls);
+
 /// The TLS 1.2 cipher suites pws offers (TLS 1.3 suites are OpenSSL's, all
 /// AEAD): forward-secret AEAD only, the "intermediate" set of Mozilla's
 /// server-side TLS guidance.

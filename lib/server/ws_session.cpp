@@ -1,6 +1,7 @@
 // The WebSocket side: upgrade filtering, assembling messages, handing them to
-// the hub (or a custom endpoint), and writing each session's queue from its
-// writable callbacks, one frame per callback as libwebsockets requires.
+// the hub (or a custom endpoint), and writing each session's queue: at the end
+// of the loop iteration that queued it, or from a writable callback when the
+// socket was full.
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -10,7 +11,9 @@
 #include "protocol/names.hpp"
 #include "protocol/server_message.hpp"
 #include "server/lws_headers.hpp"
+#include "server/direct_send.hpp"
 #include "server/server_impl.hpp"
+#include "server/ws_frame_header.hpp"
 
 namespace pws::server {
 
@@ -85,6 +88,8 @@ void reject(WsSession& s, Errc e) {
 void on_established(WsSession& s) {
   ServerImpl& server = *s.server;
   s.opened = true;
+  s.tls = lws_is_ssl(s.wsi) != 0;
+  s.fd = lws_get_socket_fd(s.wsi);
   if (server.draining) {
     if (s.kind == WsSession::Kind::Feed) return s.request_close(info(Errc::Reconnect).code, info(Errc::Reconnect).message);
     return reject(s, Errc::Reconnect);
@@ -112,7 +117,7 @@ void on_established(WsSession& s) {
       request.app_key = s.app_key;
       if (s.protocol) request.protocol = std::string_view(*s.protocol);
       request.origin = s.origin;
-      request.tls = lws_is_ssl(s.wsi) != 0;
+      request.tls = s.tls;
       server.hub->open(s.connection_id(), request);
       return;
     }
@@ -127,21 +132,6 @@ void on_message(WsSession& s, std::string_view text) {
     s.handler->on_message(s, text);
 }
 
-/// RFC 6455 header of an unmasked, final text frame of `length` bytes.
-void append_text_frame_header(std::string& out, std::size_t length) {
-  out.push_back(static_cast<char>(0x81));
-  if (length < 126) {
-    out.push_back(static_cast<char>(length));
-  } else if (length < 65536) {
-    out.push_back(static_cast<char>(126));
-    out.push_back(static_cast<char>(length >> 8));
-    out.push_back(static_cast<char>(length & 0xff));
-  } else {
-    out.push_back(static_cast<char>(127));
-    for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((length >> shift) & 0xff));
-  }
-}
-
 /// Several frames are queued: frame them ourselves into one buffer and hand
 /// it to lws as raw bytes, so they leave in one send() instead of one
 /// writable callback and one syscall each. lws keeps whatever the socket
@@ -152,7 +142,8 @@ int write_coalesced(WsSession& s) {
   batch.assign(LWS_PRE, '\0');
   while (!s.queue.empty() && batch.size() - LWS_PRE < kMaxBatchBytes) {
     const protocol::Frame& frame = s.queue.front();
-    append_text_frame_header(batch, frame.size());
+    unsigned char header[kMaxFrameHeader];
+    batch.append(reinterpret_cast<const char*>(header), write_text_frame_header(header, frame.size()));
     batch.append(frame.payload());
     s.queue.pop();
   }
@@ -163,12 +154,16 @@ int write_coalesced(WsSession& s) {
   return lws_write(s.wsi, bytes, length, LWS_WRITE_RAW) < static_cast<int>(length) ? -1 : 0;
 }
 
-/// A close while the client is still sending (a message over the size
-/// limit): hanging up with its bytes unread would make the kernel answer with
-/// a reset, which destroys the close frame before the client reads it. So
-/// the close frame is sent, then FIN (shutdown of our side), and the rest of
-/// the client's input is read and dropped until it closes too (its close
-/// frame or EOF ends the connection) or the 5 s timeout does.
+/// Every close the server starts. The close frame is framed here and sent,
+/// then FIN (shutdown of our side), and the client's input is read and
+/// dropped until it closes too (its close frame or EOF ends the connection)
+/// or the 5 s timeout does. Why not lws' own close (lws_close_reason, then
+/// return -1): Debian's lws 4.1 is built with _DEBUG, and on the libuv loop
+/// that build force-closes without the close frame (warmcat/libwebsockets
+/// #3569), so clients saw 1006 instead of our code. And a client still
+/// sending (a message over the size limit) must not be hung up on with its
+/// bytes unread: the kernel would answer with a reset, which destroys the
+/// close frame before the client reads it.
 int close_lingering(WsSession& s) {
   if (s.close_sent) return 0;
   s.close_sent = true;
@@ -189,6 +184,19 @@ int close_lingering(WsSession& s) {
   return 0;
 }
 
+/// Writes the queued frames (at most one batch); -1 when the socket failed.
+int write_queue(WsSession& s) {
+  if (s.queue.size() == 1) {
+    // Hold a reference: the frame's buffer must outlive the write even if
+    // this was its last queue. lws puts the header in the frame's headroom.
+    protocol::Frame frame = s.queue.front();
+    s.queue.pop();
+    const int written = lws_write(s.wsi, frame.writable_payload(), frame.size(), LWS_WRITE_TEXT);
+    return written < static_cast<int>(frame.size()) ? -1 : 0;
+  }
+  return s.queue.empty() ? 0 : write_coalesced(s);
+}
+
 /// Writes what is due: a protocol ping, the queued frames, or the close.
 int on_writable(WsSession& s) {
   lws* wsi = s.wsi;
@@ -199,21 +207,10 @@ int on_writable(WsSession& s) {
     unsigned char ping[LWS_PRE + 4] = {};
     std::memcpy(ping + LWS_PRE, "pws", 3);
     if (lws_write(wsi, ping + LWS_PRE, 3, LWS_WRITE_PING) < 0) return -1;
-  } else if (s.queue.size() == 1) {
-    // Hold a reference: the frame's buffer must outlive the write even if
-    // this was its last queue. lws puts the header in the frame's headroom.
-    protocol::Frame frame = s.queue.front();
-    s.queue.pop();
-    const int written = lws_write(wsi, frame.writable_payload(), frame.size(), LWS_WRITE_TEXT);
-    if (written < static_cast<int>(frame.size())) return -1;
   } else if (!s.queue.empty()) {
-    if (write_coalesced(s) < 0) return -1;
-  } else if (s.close_pending && s.linger_on_close) {
-    return close_lingering(s);
+    if (write_queue(s) < 0) return -1;
   } else if (s.close_pending) {
-    lws_close_reason(wsi, static_cast<lws_close_status>(s.close_code),
-                     reinterpret_cast<unsigned char*>(s.close_reason.data()), s.close_reason.size());
-    return -1;
+    return close_lingering(s);
   }
   if (s.ping_pending || !s.queue.empty() || s.close_pending) lws_callback_on_writable(wsi);
   return 0;
@@ -255,7 +252,85 @@ void WsSession::enqueue(const protocol::Frame& frame) {
     return;
   }
   queue.push(frame);
-  if (queue.size() == 1) lws_callback_on_writable(wsi);
+  if (!flush_listed) server->schedule_flush(*this);
+}
+
+// Why not a writable callback per session: asking lws for one costs a poll
+// set change now and a wake-up and dispatch later, per recipient. A broadcast
+// to 10,000 sessions instead queues a pointer on each, and this writes each
+// session's frames in one send() once the iteration's callbacks are done, so
+// everything one iteration queued for a session leaves together. Plain TCP
+// sessions are written past lws (direct_send.hpp), shared out over the write
+// pool when there are many. A socket that cannot take it all hands the rest
+// to lws, which calls back when it has drained; only then does the writable
+// path take over.
+void ServerImpl::flush_writes() {
+  constexpr std::size_t kShareOutFrom = 256;  // below this, waking the helpers costs more than it saves
+  direct_writes.clear();
+  for (std::size_t i = 0; i < flush_list.size(); ++i) {
+    WsSession* s = flush_list[i];
+    if (!s) continue;
+    s->flush_listed = false;
+    if (s->queue.empty()) continue;
+    // lws writes its own handshake and control frames, and answers a close:
+    // only an open connection with nothing of lws' pending is written here.
+    const bool writable_now = s->opened && !s->closed && !s->peer_closing && !s->close_sent &&
+                              !lws_partial_buffered(s->wsi);
+    if (!writable_now) {
+      lws_callback_on_writable(s->wsi);
+    } else if (s->tls) {
+      if (write_queue(*s) < 0) fail_write(*s);
+      else if (!s->queue.empty()) lws_callback_on_writable(s->wsi);  // more than one batch
+    } else {
+      direct_writes.push_back(s);
+    }
+  }
+  flush_list.clear();
+  if (direct_writes.size() >= kShareOutFrom) {
+    write_pool.run(direct_writes.size(), [this](std::size_t begin, std::size_t end) {
+      for (std::size_t i = begin; i < end; ++i) send_queued(*direct_writes[i]);
+    });
+  } else {
+    for (WsSession* s : direct_writes) send_queued(*s);
+  }
+  for (WsSession* s : direct_writes) settle_direct_write(*s);
+}
+
+void ServerImpl::settle_direct_write(WsSession& s) {
+  switch (s.send_result) {
+    case SendResult::Failed:
+      return fail_write(s);
+    case SendResult::Partial: {
+      // The front frame went out in part: lws takes the rest, keeps what the
+      // socket refuses and asks for POLLOUT itself, so nothing can overtake it.
+      const protocol::Frame& frame = s.queue.front();
+      unsigned char header[kMaxFrameHeader];
+      const std::size_t header_size = write_text_frame_header(header, frame.size());
+      std::string& rest = write_scratch;
+      rest.assign(LWS_PRE, '\0');
+      if (s.partial_sent < header_size)
+        rest.append(reinterpret_cast<const char*>(header) + s.partial_sent, header_size - s.partial_sent);
+      rest.append(frame.payload().substr(s.partial_sent > header_size ? s.partial_sent - header_size : 0));
+      s.queue.pop();
+      const std::size_t length = rest.size() - LWS_PRE;
+      if (lws_write(s.wsi, reinterpret_cast<unsigned char*>(rest.data()) + LWS_PRE, length, LWS_WRITE_RAW) <
+          static_cast<int>(length))
+        return fail_write(s);
+      break;
+    }
+    case SendResult::WouldBlock:
+    case SendResult::Sent:
+      break;
+  }
+  if (!s.queue.empty()) lws_callback_on_writable(s.wsi);
+}
+
+void ServerImpl::fail_write(WsSession& s) {
+  // Outside its callback a connection cannot be closed by returning -1: lws
+  // closes it on its next turn, and nothing more is queued.
+  s.queue.clear();
+  s.close_pending = true;
+  lws_set_timeout(s.wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
 
 void WsSession::request_close(int code, std::string_view reason) {
@@ -337,7 +412,6 @@ int websocket_callback(lws* wsi, lws_callback_reasons reason, void* user, void* 
           s->rx.clear();
           s->rx.shrink_to_fit();
           if (s->kind == WsSession::Kind::Custom) s->handler->on_error(*s, "message too big");
-          s->linger_on_close = true;
           s->request_close(LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "Message too big");
           return 0;
         }
@@ -369,6 +443,7 @@ int websocket_callback(lws* wsi, lws_callback_reasons reason, void* user, void* 
       case LWS_CALLBACK_SERVER_WRITEABLE:
         return s ? on_writable(*s) : -1;
       case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+        if (s) s->peer_closing = true;
         if (s && len >= 2) {
           auto* bytes = static_cast<const unsigned char*>(in);
           s->close_code = static_cast<std::uint16_t>((bytes[0] << 8) | bytes[1]);
@@ -381,6 +456,7 @@ int websocket_callback(lws* wsi, lws_callback_reasons reason, void* user, void* 
         // The per-session memory is about to go: the last point to free ours.
         if (s) {
           on_closed(*s);
+          s->server->unschedule_flush(*s);
           s->server->live_sessions--;
           delete s;
           *slot = nullptr;
