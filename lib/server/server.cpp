@@ -116,6 +116,15 @@ webhooks::WebhooksSettings webhook_settings(const registry::WebhooksConfig& conf
   return settings;
 }
 
+// lws' default policy arms a 300 s "validity" timer on every connection.
+// Its timers are one sorted list, and a timer due later than all the others
+// (each new connection's) is inserted after walking every connection's:
+// 48 % of the server's CPU while opening 10,000 connections
+// (perf, tests/bench/RESULTS.md). The hub has its own Pusher-level
+// activity timeout and pings (section 8.3), so lws' check is switched off.
+const uint32_t kNoRetries[] = {1000};
+const lws_retry_bo_t kNoIdleChecks = {kNoRetries, 1, 0, 0, 0, 0};
+
 const lws_protocols kProtocols[] = {
     {"http", http_callback, sizeof(void*), 0, 0, nullptr, 0},
     {"pws", websocket_callback, sizeof(void*), kRxBufferSize, 0, nullptr, 0},
@@ -299,6 +308,7 @@ Status Server::start() {
   info.timeout_secs = 10;  // handshakes and stalled HTTP requests
   info.max_http_header_data = 8192;
   info.ka_time = 0;
+  info.retry_and_idle_policy = &kNoIdleChecks;
   if (config.tls.enabled()) {
     info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     info.ssl_cert_filepath = config.tls.cert_path.c_str();
