@@ -37,11 +37,6 @@ void Hub::remove_observer(Observer* observer) {
   observers_.erase(std::remove(observers_.begin(), observers_.end(), observer), observers_.end());
 }
 
-template <class F>
-static void notify(const std::vector<Observer*>& observers, F&& f) {
-  for (Observer* o : observers) f(*o);
-}
-
 Hub::Connection* Hub::find(ConnectionId id) const {
   auto it = connections_.find(id);
   return it == connections_.end() ? nullptr : it->second.get();

@@ -19,11 +19,6 @@ namespace pws::channels {
 
 using protocol::Frame;
 
-template <class F>
-static void notify(const std::vector<Observer*>& observers, F&& f) {
-  for (Observer* o : observers) f(*o);
-}
-
 // ---- Queries over the remote state ----
 
 const Hub::RemoteChannel* Hub::remote_channel(const AppState& state, std::string_view channel) const {
@@ -133,14 +128,8 @@ void Hub::remote_count_changed(AppState& state, const std::string& channel) {
 void Hub::remote_member_joined(std::string_view node, const App& app, std::string_view channel,
                                const PresenceSession& session) {
   AppState& state = state_for(app);
-  change_remote_presence(state, std::string(channel), [&](RemoteChannel& remote) {
-    RemoteMember* member = remote.find_member(session.user_id);
-    if (!member) member = &remote.members.emplace_back(RemoteMember{session.user_id, {}});
-    const bool known = std::any_of(member->sessions.begin(), member->sessions.end(), [&](const auto& s) {
-      return s.node == node && s.socket_id == session.socket_id;
-    });
-    if (!known) member->sessions.push_back({std::string(node), session.socket_id, session.user_info_json});
-  });
+  change_remote_presence(state, std::string(channel),
+                         [&](RemoteChannel& remote) { remote.add_session(node, session); });
 }
 
 void Hub::remote_member_left(std::string_view node, const App& app, std::string_view channel,
@@ -253,14 +242,7 @@ void Hub::replace_node(std::string_view node, const NodeShare& share) {
           });
         }
         if (!wanted) return;
-        for (const PresenceSession& p : wanted->members) {
-          RemoteMember* member = remote.find_member(p.user_id);
-          if (!member) member = &remote.members.emplace_back(RemoteMember{p.user_id, {}});
-          const bool known = std::any_of(member->sessions.begin(), member->sessions.end(), [&](const auto& s) {
-            return s.node == node && s.socket_id == p.socket_id;
-          });
-          if (!known) member->sessions.push_back({std::string(node), p.socket_id, p.user_info_json});
-        }
+        for (const PresenceSession& p : wanted->members) remote.add_session(node, p);
       });
       remote_count_changed(*state, name);
     }

@@ -11,6 +11,12 @@
 
 namespace pws::channels {
 
+/// Calls `f` on every observer (hub.cpp and hub_cluster.cpp report events).
+template <class F>
+void notify(const std::vector<Observer*>& observers, F&& f) {
+  for (Observer* o : observers) f(*o);
+}
+
 
 struct Hub::Member {
   struct Session {
@@ -99,6 +105,14 @@ struct Hub::RemoteChannel {
     for (auto& m : members)
       if (m.user_id == user_id) return &m;
     return nullptr;
+  }
+  /// Records a node's presence session, once; a new member joins the end.
+  void add_session(std::string_view node, const PresenceSession& session) {
+    RemoteMember* member = find_member(session.user_id);
+    if (!member) member = &members.emplace_back(RemoteMember{session.user_id, {}});
+    for (const auto& s : member->sessions)
+      if (s.node == node && s.socket_id == session.socket_id) return;
+    member->sessions.push_back({std::string(node), session.socket_id, session.user_info_json});
   }
   bool empty() const { return subscriptions.empty() && members.empty(); }
 };

@@ -49,6 +49,7 @@ struct WsSession final : WebSocket, FeedSink {
   bool ping_pending = false;   // a protocol ping frame is due
   bool close_pending = false;  // close once the queue is written
   bool close_sent = false;       // our close frame is out; input is drained until the client closes
+  bool write_side_shut = false;  // FIN sent after the close frame (close_lingering)
   bool peer_closing = false;     // the client's close frame arrived: lws answers it, we write nothing more
   bool flush_listed = false;     // in ServerImpl::flush_list, at flush_slot
   bool tls = false;

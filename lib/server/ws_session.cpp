@@ -165,22 +165,32 @@ int write_coalesced(WsSession& s) {
 /// bytes unread: the kernel would answer with a reset, which destroys the
 /// close frame before the client reads it.
 int close_lingering(WsSession& s) {
-  if (s.close_sent) return 0;
-  s.close_sent = true;
-  // Framed here and written raw, like the coalesced writes: lws 4.1 offers
-  // no close frame that does not also end the connection.
-  unsigned char frame[LWS_PRE + 4 + 123];
-  unsigned char* out = frame + LWS_PRE;
-  const std::size_t reason = std::min<std::size_t>(s.close_reason.size(), 123);
-  out[0] = 0x88;  // FIN + close
-  out[1] = static_cast<unsigned char>(2 + reason);
-  out[2] = static_cast<unsigned char>(s.close_code >> 8);
-  out[3] = static_cast<unsigned char>(s.close_code & 0xff);
-  std::memcpy(out + 4, s.close_reason.data(), reason);
-  const std::size_t length = 4 + reason;
-  if (lws_write(s.wsi, out, length, LWS_WRITE_RAW) < static_cast<int>(length)) return -1;
+  if (!s.close_sent) {
+    s.close_sent = true;
+    // Framed here and written raw, like the coalesced writes: lws 4.1 offers
+    // no close frame that does not also end the connection.
+    unsigned char frame[LWS_PRE + 4 + 123];
+    unsigned char* out = frame + LWS_PRE;
+    const std::size_t reason = std::min<std::size_t>(s.close_reason.size(), 123);
+    out[0] = 0x88;  // FIN + close
+    out[1] = static_cast<unsigned char>(2 + reason);
+    out[2] = static_cast<unsigned char>(s.close_code >> 8);
+    out[3] = static_cast<unsigned char>(s.close_code & 0xff);
+    std::memcpy(out + 4, s.close_reason.data(), reason);
+    const std::size_t length = 4 + reason;
+    if (lws_write(s.wsi, out, length, LWS_WRITE_RAW) < static_cast<int>(length)) return -1;
+    lws_set_timeout(s.wsi, PENDING_TIMEOUT_USER_OK, 5);
+  }
+  if (s.write_side_shut) return 0;
+  // A socket that was full leaves part of the close frame (or of the frames
+  // before it) with lws until the client reads: FIN now would lose it. lws
+  // calls back once it has drained.
+  if (lws_partial_buffered(s.wsi)) {
+    lws_callback_on_writable(s.wsi);
+    return 0;
+  }
+  s.write_side_shut = true;
   ::shutdown(lws_get_socket_fd(s.wsi), SHUT_WR);
-  lws_set_timeout(s.wsi, PENDING_TIMEOUT_USER_OK, 5);
   return 0;
 }
 

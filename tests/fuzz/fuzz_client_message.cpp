@@ -14,22 +14,16 @@
 
 #include "channels/clock.hpp"
 #include "channels/hub.hpp"
-#include "channels/outbox.hpp"
 #include "crypto/crypto.hpp"
+
+#include "fuzz_support.hpp"
 
 namespace {
 
 using namespace pws;
 using namespace pws::channels;
 
-class ClosingOutbox final : public Outbox {
- public:
-  void send(ConnectionId, const protocol::Frame& frame) override { bytes += frame.size(); }
-  void ping(ConnectionId) override {}
-  void close(ConnectionId to, int, std::string_view) override { closed.push_back(to); }
-  std::vector<ConnectionId> closed;
-  std::size_t bytes = 0;
-};
+using fuzz::RecordingOutbox;
 
 App fuzz_app() {
   App app;
@@ -58,7 +52,7 @@ void join(Hub& hub, ConnectionId id) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  ClosingOutbox outbox;
+  RecordingOutbox outbox;
   ManualClock clock;
   Hub hub(outbox, clock, HubSettings{}, std::make_shared<const AppDirectory>(std::vector<App>{fuzz_app()}));
   ConnectionId next = 1;

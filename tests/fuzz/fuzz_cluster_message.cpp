@@ -13,22 +13,17 @@
 
 #include "channels/clock.hpp"
 #include "channels/hub.hpp"
-#include "channels/outbox.hpp"
 #include "cluster/cluster_node.hpp"
 #include "crypto/crypto.hpp"
+
+#include "fuzz_support.hpp"
 
 namespace {
 
 using namespace pws;
 using namespace pws::channels;
 
-class CountingOutbox final : public Outbox {
- public:
-  void send(ConnectionId, const protocol::Frame& frame) override { bytes += frame.size(); }
-  void ping(ConnectionId) override {}
-  void close(ConnectionId, int, std::string_view) override {}
-  std::size_t bytes = 0;
-};
+using fuzz::RecordingOutbox;
 
 App fuzz_app() {
   App app;
@@ -62,7 +57,7 @@ void join(Hub& hub, ConnectionId id) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  CountingOutbox outbox;
+  RecordingOutbox outbox;
   ManualClock clock;
   Hub hub(outbox, clock, HubSettings{}, std::make_shared<const AppDirectory>(std::vector<App>{fuzz_app()}));
   for (ConnectionId id = 1; id <= 2; ++id)

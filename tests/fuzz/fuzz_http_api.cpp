@@ -13,21 +13,17 @@
 
 #include "channels/clock.hpp"
 #include "channels/hub.hpp"
-#include "channels/outbox.hpp"
 #include "http_api/api.hpp"
 #include "http_api/signing.hpp"
+
+#include "fuzz_support.hpp"
 
 namespace {
 
 using namespace pws;
 using namespace pws::channels;
 
-class NullOutbox final : public Outbox {
- public:
-  void send(ConnectionId, const protocol::Frame&) override {}
-  void ping(ConnectionId) override {}
-  void close(ConnectionId, int, std::string_view) override {}
-};
+using fuzz::RecordingOutbox;
 
 App fuzz_app() {
   App app;
@@ -50,7 +46,7 @@ std::string_view next_field(std::string_view& input) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
-  NullOutbox outbox;
+  RecordingOutbox outbox;
   ManualClock clock;
   Hub hub(outbox, clock, HubSettings{}, std::make_shared<const AppDirectory>(std::vector<App>{fuzz_app()}));
   if (hub.open(1, OpenRequest{"key", "7", "", false})) {
