@@ -80,7 +80,23 @@ int write_headers(lws* wsi, HttpSession& s) {
   return 0;
 }
 
-int write_body(lws* wsi, HttpSession& s);
+int write_body(lws* wsi, HttpSession& s) {
+  if (!s.body_pending) return 0;
+  s.body_pending = false;
+  if (s.request.method == "HEAD") {
+    // Headers only (RFC 9110 9.3.2); a body would be read as the start of
+    // the next response on a kept-alive connection.
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+  }
+  std::string& body = s.response.body;
+  // lws_write needs LWS_PRE writable bytes in front of the payload.
+  std::string framed(LWS_PRE, '\0');
+  framed += body;
+  auto* payload = reinterpret_cast<unsigned char*>(framed.data()) + LWS_PRE;
+  if (lws_write(wsi, payload, body.size(), LWS_WRITE_HTTP_FINAL) < static_cast<int>(body.size())) return -1;
+  if (s.close_after_response) return -1;
+  return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
 
 /// Bodies up to this size are written with their headers, in the callback
 /// that completed the request.
@@ -100,24 +116,6 @@ int respond(lws* wsi, HttpSession& s, http_api::Response response) {
   if (s.response.body.size() <= kImmediateBodyMax) return write_body(wsi, s);
   lws_callback_on_writable(wsi);
   return 0;
-}
-
-int write_body(lws* wsi, HttpSession& s) {
-  if (!s.body_pending) return 0;
-  s.body_pending = false;
-  if (s.request.method == "HEAD") {
-    // Headers only (RFC 9110 9.3.2); a body would be read as the start of
-    // the next response on a kept-alive connection.
-    return lws_http_transaction_completed(wsi) ? -1 : 0;
-  }
-  std::string& body = s.response.body;
-  // lws_write needs LWS_PRE writable bytes in front of the payload.
-  std::string framed(LWS_PRE, '\0');
-  framed += body;
-  auto* payload = reinterpret_cast<unsigned char*>(framed.data()) + LWS_PRE;
-  if (lws_write(wsi, payload, body.size(), LWS_WRITE_HTTP_FINAL) < static_cast<int>(body.size())) return -1;
-  if (s.close_after_response) return -1;
-  return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
 /// The peer is this machine, and no reverse proxy on this machine says the

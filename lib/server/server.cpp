@@ -338,7 +338,6 @@ Status Server::start() {
   if (s.port <= 0) {
     // lws can create a context whose vhost failed to listen (bad address,
     // unusable certificate): refuse to pretend we are serving.
-    if (s.cluster) s.cluster->stop();
     s.loop.abandon_context(s.context);
     s.context = nullptr;
     return make_error(Errc::Io, "cannot listen on " + config.host + ":" + std::to_string(config.port));
