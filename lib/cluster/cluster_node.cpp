@@ -30,13 +30,17 @@ ClusterNode::ClusterNode(channels::Hub& hub, const channels::Clock& clock, Clust
       clock_(clock),
       settings_(std::move(settings)),
       instance_(random_instance()),
-      bus_(settings_.redis, settings_.channel, std::move(wake)) {}
+      bus_(std::make_unique<RedisBus>(settings_.redis, settings_.channel, std::move(wake))) {}
 
-ClusterNode::~ClusterNode() { bus_.stop(std::chrono::milliseconds(0)); }
+ClusterNode::ClusterNode(channels::Hub& hub, const channels::Clock& clock, ClusterSettings settings,
+                         std::unique_ptr<Bus> bus)
+    : hub_(hub), clock_(clock), settings_(std::move(settings)), instance_(random_instance()), bus_(std::move(bus)) {}
+
+ClusterNode::~ClusterNode() { bus_->stop(std::chrono::milliseconds(0)); }
 
 void ClusterNode::start() {
   hub_.set_cluster_link(this);
-  bus_.start();
+  bus_->start();
 }
 
 void ClusterNode::stop() {
@@ -44,7 +48,7 @@ void ClusterNode::stop() {
   stopped_ = true;
   hub_.set_cluster_link(nullptr);
   send(message(MessageType::Bye));
-  bus_.stop(kByeFlushDeadline);
+  bus_->stop(kByeFlushDeadline);
 }
 
 BusMessage ClusterNode::message(MessageType type) const {
@@ -55,7 +59,7 @@ BusMessage ClusterNode::message(MessageType type) const {
   return m;
 }
 
-void ClusterNode::send(const BusMessage& message) { bus_.publish(encode(message)); }
+void ClusterNode::send(const BusMessage& message) { bus_->publish(encode(message)); }
 
 // ---- Local changes out (channels::ClusterLink) ----
 
@@ -151,7 +155,7 @@ void ClusterNode::say_hello() {
 }
 
 void ClusterNode::poll() {
-  bus_.take(input_);
+  bus_->take(input_);
   for (BusInput& in : input_) {
     switch (in.kind) {
       case BusInput::Kind::Subscribed: {
@@ -206,8 +210,9 @@ void ClusterNode::tick() {
 
 void ClusterNode::forget(const std::string& node, const char* why) {
   if (peers_.erase(node) == 0) return;
-  std::fprintf(stderr, "pws: redis: node %s %s; its connections are gone from the cluster\n", node.c_str(),
-               why);
+  if (settings_.log_peers)
+    std::fprintf(stderr, "pws: redis: node %s %s; its connections are gone from the cluster\n", node.c_str(),
+                 why);
   hub_.replace_node(node, channels::NodeShare{});
 }
 
@@ -239,7 +244,7 @@ bool ClusterNode::admit(const BusMessage& m) {
   }
   peer.instance = m.instance;
   peer.last_heard_ms = now;
-  if (fresh) std::fprintf(stderr, "pws: redis: node %s joined\n", m.node.c_str());
+  if (fresh && settings_.log_peers) std::fprintf(stderr, "pws: redis: node %s joined\n", m.node.c_str());
   // A node we have no state of (we missed its hello): ask everyone again,
   // at most once per heartbeat interval.
   if (fresh && m.type != MessageType::Hello && m.type != MessageType::State && m.type != MessageType::Bye &&
@@ -317,7 +322,7 @@ void ClusterNode::apply(const BusMessage& m) {
 }
 
 http_api::ClusterFigureValues ClusterNode::cluster_figures() const {
-  const BusFigures bus = bus_.figures();
+  const BusFigures bus = bus_->figures();
   return http_api::ClusterFigureValues{bus.subscribed, bus.reconnects, bus.published, bus.received, bus.dropped,
                                        1 + peers_.size()};
 }

@@ -35,12 +35,17 @@ struct ClusterSettings {
   std::string node_id;
   int heartbeat_interval_ms = 1000;
   int node_timeout_ms = 5000;
+  /// Nodes joining and leaving are said on stderr (not for the loops of one process).
+  bool log_peers = true;
 };
 
 class ClusterNode final : public channels::ClusterLink, public http_api::ClusterFigures {
  public:
-  /// `wake` must be thread-safe: it makes the loop call poll() soon.
+  /// Over Redis (settings.redis). `wake` must be thread-safe: it makes the
+  /// loop call poll() soon.
   ClusterNode(channels::Hub& hub, const channels::Clock& clock, ClusterSettings settings, std::function<void()> wake);
+  /// Over another transport (LocalBus: the event loops of one process).
+  ClusterNode(channels::Hub& hub, const channels::Clock& clock, ClusterSettings settings, std::unique_ptr<Bus> bus);
   ~ClusterNode() override;
 
   void start();
@@ -97,7 +102,7 @@ class ClusterNode final : public channels::ClusterLink, public http_api::Cluster
   const channels::Clock& clock_;
   const ClusterSettings settings_;
   const std::string instance_;
-  RedisBus bus_;
+  std::unique_ptr<Bus> bus_;
   std::map<std::string, Peer> peers_;
   // Subscription counts changed since the last poll, by (app id, channel):
   // a channel that 10,000 clients join in one burst costs one message.

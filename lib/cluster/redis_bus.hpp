@@ -20,6 +20,8 @@
 #include <thread>
 #include <vector>
 
+#include "cluster/bus.hpp"
+
 struct redisContext;
 
 namespace pws::cluster {
@@ -32,44 +34,29 @@ struct RedisEndpoint {
   int database = 0;
 };
 
-/// What the subscriber thread hands to the loop, in order.
-struct BusInput {
-  enum class Kind { Message, Subscribed, Lost };
-  Kind kind = Kind::Message;
-  std::string payload;  ///< the message (Message), or why the link was lost (Lost)
-};
-
-struct BusFigures {
-  bool subscribed = false;
-  std::uint64_t reconnects = 0;
-  std::uint64_t published = 0;
-  std::uint64_t received = 0;
-  std::uint64_t dropped = 0;
-};
-
-class RedisBus {
+class RedisBus final : public Bus {
  public:
   static constexpr std::size_t kMaxQueuedMessages = 100'000;
 
   /// `wake` is called from the subscriber thread when input is waiting
   /// (after the queue went from empty to not empty); it must be thread-safe.
   RedisBus(RedisEndpoint endpoint, std::string channel, std::function<void()> wake);
-  ~RedisBus();
+  ~RedisBus() override;
   RedisBus(const RedisBus&) = delete;
   RedisBus& operator=(const RedisBus&) = delete;
 
-  void start();
+  void start() override;
   /// Stops both threads; messages already queued get up to `flush_deadline`
   /// to go out.
-  void stop(std::chrono::milliseconds flush_deadline);
+  void stop(std::chrono::milliseconds flush_deadline) override;
 
   /// Queues `message` for every node subscribed to the channel (this one too:
   /// Redis echoes it; the receiver ignores its own messages).
-  void publish(std::string message);
+  void publish(std::string message) override;
   /// Moves the waiting input to `out` (cleared first).
-  void take(std::vector<BusInput>& out);
+  void take(std::vector<BusInput>& out) override;
 
-  BusFigures figures() const;
+  BusFigures figures() const override;
   const std::string& channel() const noexcept { return channel_; }
   std::string address() const;
 
