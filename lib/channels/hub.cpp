@@ -48,6 +48,7 @@ Hub::AppState& Hub::state_for(const App& app) {
     slot = std::make_unique<AppState>();
     slot->app = apps_->shared_by_id(app.id);
     if (!slot->app) slot->app = std::make_shared<const App>(app);
+    if (settings_.shared_counters) slot->shared_counters = &settings_.shared_counters->of(app.id);
   }
   return *slot;
 }
@@ -123,13 +124,22 @@ bool Hub::open(ConnectionId id, const OpenRequest& request) {
   if (app->require_tls && !request.tls) return reject(app, Errc::TlsRequired);
   if (!origin_allowed(*app, request.origin)) return reject(app, Errc::Unauthorized);
   AppState& state = state_for(*app);
-  // Counted over the cluster: the other nodes' figures arrive with their heartbeats.
-  if (app->limits.max_connections >= 0 &&
-      state.counters.connections + remote_connections(state) >= app->limits.max_connections)
-    return reject(app, Errc::OverQuota);
-  if (settings_.max_connections >= 0 &&
-      static_cast<std::int64_t>(connections_.size()) >= settings_.max_connections)
-    return reject(app, Errc::OverCapacity);
+  if (ConnectionLedger* ledger = settings_.ledger) {
+    // The last check: a place taken here is the connection's until close().
+    switch (ledger->admit(app->id, app->limits.max_connections, settings_.max_connections)) {
+      case ConnectionLedger::Admission::AppFull: return reject(app, Errc::OverQuota);
+      case ConnectionLedger::Admission::ServerFull: return reject(app, Errc::OverCapacity);
+      case ConnectionLedger::Admission::Admitted: break;
+    }
+  } else {
+    // Counted over the cluster: the other nodes' figures arrive with their heartbeats.
+    if (app->limits.max_connections >= 0 &&
+        state.counters.connections + remote_connections(state) >= app->limits.max_connections)
+      return reject(app, Errc::OverQuota);
+    if (settings_.max_connections >= 0 &&
+        static_cast<std::int64_t>(connections_.size()) >= settings_.max_connections)
+      return reject(app, Errc::OverCapacity);
+  }
 
   auto conn = std::make_unique<Connection>();
   Connection& c = *conn;
@@ -145,6 +155,13 @@ bool Hub::open(ConnectionId id, const OpenRequest& request) {
 
   state.counters.connections++;
   state.counters.connections_opened++;
+  if (AtomicAppCounters* shared = state.shared_counters) {
+    const std::int64_t now_open = shared->connections.fetch_add(1, std::memory_order_relaxed) + 1;
+    shared->connections_opened.fetch_add(1, std::memory_order_relaxed);
+    std::int64_t peak = shared->peak_connections.load(std::memory_order_relaxed);
+    while (peak < now_open && !shared->peak_connections.compare_exchange_weak(peak, now_open, std::memory_order_relaxed)) {
+    }
+  }
   state.counters.peak_connections = std::max(state.counters.peak_connections, state.counters.connections);
   send(c, protocol::encode_connection_established(c.socket_id, settings_.activity_timeout_s));
   notify(observers_, [&](Observer& o) { o.on_connected(*state.app, c.socket_id, request.origin); });
@@ -165,6 +182,10 @@ void Hub::receive(ConnectionId id, std::string_view text) {
   c->ping_sent_ms = 0;
   c->app->counters.websocket_messages_in++;
   c->app->counters.bytes_in += text.size();
+  if (AtomicAppCounters* shared = c->app->shared_counters) {
+    shared->websocket_messages_in.fetch_add(1, std::memory_order_relaxed);
+    shared->bytes_in.fetch_add(text.size(), std::memory_order_relaxed);
+  }
 
   auto parsed = protocol::parse_client_frame(text);
   if (!parsed) {
@@ -263,8 +284,10 @@ void Hub::remove_connection(Connection& c) {
     if (link_) link_->user_signed_out(*state.app, c.user_id, c.socket_id);
   }
   state.counters.connections--;
+  if (state.shared_counters) state.shared_counters->connections.fetch_sub(1, std::memory_order_relaxed);
   notify(observers_, [&](Observer& o) { o.on_disconnected(*state.app, c.socket_id); });
   by_socket_id_.erase(c.socket_id);
+  if (settings_.ledger) settings_.ledger->release(state.app->id);
   connections_.erase(c.id);  // destroys c
 }
 
@@ -645,6 +668,8 @@ void Hub::replay_cache(AppState& state, Channel& ch, Connection& c) {
   // Many subscribers arriving at an empty channel make one webhook a second (2.12).
   if (ch.cache_miss_notified_ms >= 0 && now - ch.cache_miss_notified_ms < 1000) return;
   ch.cache_miss_notified_ms = now;
+  if (settings_.cache_miss_throttle && !settings_.cache_miss_throttle->allow(state.app->id + '\n' + ch.name, now))
+    return;
   notify(observers_, [&](Observer& o) { o.on_cache_miss(*state.app, ch.name); });
 }
 
@@ -711,14 +736,18 @@ void Hub::handle(Connection& c, const protocol::ClientTrigger& trigger) {
   });
 }
 
-void Hub::count_sent(AppCounters& counters, const Frame& frame, std::uint64_t recipients) {
-  counters.messages_out += recipients;
-  counters.bytes_out += recipients * frame.size();
+void Hub::count_sent(AppState& state, const Frame& frame, std::uint64_t recipients) {
+  state.counters.messages_out += recipients;
+  state.counters.bytes_out += recipients * frame.size();
+  if (AtomicAppCounters* shared = state.shared_counters) {
+    shared->messages_out.fetch_add(recipients, std::memory_order_relaxed);
+    shared->bytes_out.fetch_add(recipients * frame.size(), std::memory_order_relaxed);
+  }
 }
 
 void Hub::send(Connection& c, const Frame& frame) {
   outbox_.send(c.id, frame);
-  count_sent(c.app->counters, frame, 1);
+  count_sent(*c.app, frame, 1);
 }
 
 void Hub::broadcast(Channel& channel, const Frame& frame, const Connection* except) {
@@ -730,7 +759,7 @@ void Hub::broadcast(Channel& channel, const Frame& frame, const Connection* exce
     outbox_.send(s->id, frame);
     ++sent;
   }
-  if (sent) count_sent(channel.subscribers.front()->app->counters, frame, sent);
+  if (sent) count_sent(*channel.subscribers.front()->app, frame, sent);
 }
 
 // ---- HTTP API side ----
@@ -759,7 +788,7 @@ void Hub::deliver_event(AppState& state, const PublishRequest& request, const Co
           outbox_.send(c->id, frame);
           ++sent;
         }
-        count_sent(state.counters, frame, sent);
+        count_sent(state, frame, sent);
       }
     } else {
       const bool cache = protocol::classify_channel(name).cache;
@@ -846,10 +875,31 @@ std::int64_t Hub::take_peak_connections(std::string_view app_id) {
   AppCounters& counters = it->second->counters;
   const std::int64_t peak = counters.peak_connections;
   counters.peak_connections = counters.connections;
+  if (AtomicAppCounters* shared = it->second->shared_counters) {
+    // Every loop's connections: the peak of the whole server.
+    const std::int64_t open = shared->connections.load(std::memory_order_relaxed);
+    return shared->peak_connections.exchange(open, std::memory_order_relaxed);
+  }
   return peak;
 }
 
-void Hub::count_api_message(const App& app) { state_for(app).counters.api_messages++; }
+void Hub::count_api_message(const App& app) {
+  AppState& state = state_for(app);
+  state.counters.api_messages++;
+  if (state.shared_counters) state.shared_counters->api_messages.fetch_add(1, std::memory_order_relaxed);
+}
+
+AppCounters Hub::server_counters(const App& app) const {
+  AppCounters counters = this->counters(app.id);
+  if (!settings_.shared_counters) return counters;
+  settings_.shared_counters->read(app.id, counters);
+  // The channels and subscriptions of the other loops, as this hub keeps them.
+  if (const AppState* state = state_for(app)) {
+    counters.channels = occupied_channels(app, "").size();
+    for (const auto& [name, remote] : state->remote_channels) counters.subscriptions += remote.total_subscriptions();
+  }
+  return counters;
+}
 
 std::string_view Hub::socket_id_of(ConnectionId id) const {
   const Connection* c = find(id);

@@ -18,6 +18,9 @@
 #include "channels/app.hpp"
 #include "channels/clock.hpp"
 #include "channels/cluster_link.hpp"
+#include "channels/connection_ledger.hpp"
+#include "channels/shared_counters.hpp"
+#include "channels/shared_throttle.hpp"
 #include "channels/observer.hpp"
 #include "channels/outbox.hpp"
 #include "protocol/channel_name.hpp"
@@ -38,6 +41,14 @@ struct HubSettings {
   int pong_timeout_ms = 30'000;
   bool require_protocol = false;
   std::int64_t max_connections = -1;  ///< server-wide cap (4100), -1 = none
+  /// With several event loops (one hub each): every hub's connections, for
+  /// the connection limits; null with one hub, which counts its own.
+  ConnectionLedger* ledger = nullptr;
+  /// With several event loops: cache_miss at most once a second per channel
+  /// over all hubs (2.12); null with one hub.
+  SharedThrottle* cache_miss_throttle = nullptr;
+  /// With several event loops: every hub's traffic counters, per app.
+  SharedCounters* shared_counters = nullptr;
 };
 
 /// What the server knows about a WebSocket upgrade to /app/{key}.
@@ -151,6 +162,10 @@ class Hub {
   std::size_t connection_count() const noexcept { return connections_.size(); }
   /// Counters of the app with this id (zeros if unknown).
   AppCounters counters(std::string_view app_id) const;
+  /// The whole server's figures for `app`: with several event loops every
+  /// loop's traffic and connections, and the channels and subscriptions as
+  /// this hub sees them across loops; else counters().
+  AppCounters server_counters(const App& app) const;
   /// Returns the peak since the last call and restarts it at the current count.
   std::int64_t take_peak_connections(std::string_view app_id);
   void count_api_message(const App& app);
@@ -217,7 +232,7 @@ class Hub {
   void remove_connection(Connection& c);
   /// Queues `frame` to `c` and counts it.
   void send(Connection& c, const protocol::Frame& frame);
-  static void count_sent(AppCounters& counters, const protocol::Frame& frame, std::uint64_t recipients);
+  static void count_sent(AppState& state, const protocol::Frame& frame, std::uint64_t recipients);
   void broadcast(Channel& channel, const protocol::Frame& frame, const Connection* except);
   void send_subscription_count(AppState& state, Channel& channel);
   void broadcast_subscription_count(AppState& state, Channel& channel, std::int64_t now);

@@ -128,6 +128,7 @@ struct Hub::AppState {
   // Cache channels' last API event, kept while the channel is vacant too (2.12).
   std::unordered_map<std::string, CachedEvent> cache;
   AppCounters counters;
+  AtomicAppCounters* shared_counters = nullptr;  // with several event loops (HubSettings)
   // ---- Cluster: what the other nodes reported (empty when alone) ----
   std::unordered_map<std::string, RemoteChannel> remote_channels;
   std::unordered_map<std::string, std::int64_t> remote_connections;  // by node

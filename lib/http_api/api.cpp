@@ -34,15 +34,25 @@ Api::Api(channels::Hub& hub, const channels::Clock& clock, ApiSettings settings)
 Response Api::handle(const Request& request) {
   std::string app_id;
   Response response = dispatch(request, app_id, true);
-  if (!app_id.empty()) ++http_counts_[{app_id, response.status}];
+  if (!app_id.empty()) shared_->count_request(app_id, response.status);
   return response;
 }
 
 Response Api::handle_preauthorized(const Request& request) {
   std::string app_id;
   Response response = dispatch(request, app_id, false);
-  if (!app_id.empty()) ++http_counts_[{app_id, response.status}];
+  if (!app_id.empty()) shared_->count_request(app_id, response.status);
   return response;
+}
+
+void Api::Shared::count_request(const std::string& app_id, int status) {
+  std::lock_guard lock(mutex);
+  ++http_counts[{app_id, status}];
+}
+
+HttpCounts Api::http_counts() const {
+  std::lock_guard lock(shared_->mutex);
+  return shared_->http_counts;
 }
 
 Response Api::metrics(const Request& request) {
@@ -58,9 +68,8 @@ Response Api::metrics(const Request& request) {
   if (statistics_ && statistics_->enabled()) statistics = statistics_->writer_figures();
   Response response;
   response.content_type = "text/plain; version=0.0.4; charset=utf-8";
-  response.body = render_metrics(
-      MetricsInput{hub_, http_counts_, read_process_figures(), statistics, settings_.version, webhook_figures_,
-                   cluster_figures_});
+  response.body = render_metrics(MetricsInput{hub_, http_counts(), read_process_figures(), statistics,
+                                              settings_.version, webhook_figures_, cluster_figures_});
   return response;
 }
 
@@ -126,7 +135,7 @@ Response Api::dispatch(const Request& request, std::string& counted_app_id, bool
         !reads_.try_take(app->id, app->limits.max_read_req_per_sec, 1, clock_.monotonic_ms()))
       return rate_limited("max_read_req_per_sec", app->limits.max_read_req_per_sec);
 
-    const RouteContext ctx{hub_, *app, request, *route, *params, statistics_, clock_, backend_events_};
+    const RouteContext ctx{hub_, *app, request, *route, *params, statistics_, clock_, shared_->backend_events};
     switch (route->kind) {
       case RouteKind::Events:
         return handle_events(ctx);

@@ -3,6 +3,8 @@
 // limits. Never touches sockets.
 #pragma once
 
+#include <memory>
+#include <mutex>
 #include <string>
 
 #include "channels/clock.hpp"
@@ -46,7 +48,11 @@ class Api {
   /// Where /metrics finds the cluster figures; null (the default) = alone.
   void set_cluster_figures(const ClusterFigures* figures) noexcept { cluster_figures_ = figures; }
 
-  const HttpCounts& http_counts() const noexcept { return http_counts_; }
+  /// With several event loops (one Api each): one budget of backend events
+  /// and one count of requests for all of them.
+  void share_with(const Api& other) { shared_ = other.shared_; }
+
+  HttpCounts http_counts() const;
 
   /// While draining (graceful shutdown) /ready answers 503.
   void set_draining(bool draining) noexcept { draining_ = draining; }
@@ -59,8 +65,15 @@ class Api {
   StatisticsSource* statistics_ = nullptr;
   const WebhookFigures* webhook_figures_ = nullptr;
   const ClusterFigures* cluster_figures_ = nullptr;
-  HttpCounts http_counts_;
-  RateLimiter backend_events_;  // max_backend_events_per_sec, points = channels published to
+  // What the event loops of one server share (one Api each): one lock per
+  // request, uncontended with one loop.
+  struct Shared {
+    RateLimiter backend_events;  // max_backend_events_per_sec, points = channels published to
+    mutable std::mutex mutex;    // guards http_counts
+    HttpCounts http_counts;
+    void count_request(const std::string& app_id, int status);
+  };
+  std::shared_ptr<Shared> shared_ = std::make_shared<Shared>();
   RateLimiter reads_;           // max_read_req_per_sec
 
   /// handle() without the counting; `app_id` is set once the app is known.

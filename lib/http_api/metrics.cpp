@@ -93,7 +93,7 @@ std::string render_metrics(const MetricsInput& input) {
   const auto& apps = input.hub.apps().apps();
   std::vector<std::pair<std::string, channels::AppCounters>> counters;
   counters.reserve(apps.size());
-  for (const auto& app : apps) counters.emplace_back(app->id, input.hub.counters(app->id));
+  for (const auto& app : apps) counters.emplace_back(app->id, input.hub.server_counters(*app));
   for (const AppFamily& family : kAppFamilies) {
     e.family(family.name, family.type, family.help);
     for (const auto& [id, c] : counters) e.sample(family.name, app_label(id), family.value(c));

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -24,6 +25,9 @@ class RateLimiter {
     std::int64_t start_ms = 0;
     std::int64_t used = 0;
   };
+  // Shared by the event loops of one server (one Api each): one lock per
+  // limited request, uncontended with one loop.
+  std::mutex mutex_;
   std::unordered_map<std::string, Window> windows_;
 };
 

@@ -58,7 +58,7 @@ Response handle_statistics(const RouteContext& ctx) {
     snapshots = std::move(rows.value());
   }
 
-  const channels::AppCounters c = ctx.hub.counters(ctx.app.id);
+  const channels::AppCounters c = ctx.hub.server_counters(ctx.app);
   std::string out = "{\"app_id\":";
   protocol::append_json_string(out, ctx.app.id);
   out += ",\"enabled\":";
