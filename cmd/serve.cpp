@@ -14,10 +14,11 @@ struct ServeOptions {
   std::optional<std::string> host;
   std::optional<int> port;
   bool debug = false;
+  std::optional<int> event_loops;
 };
 
 int run_serve(const GlobalOptions& global, const ServeOptions& options) {
-  registry::ServeOverrides overrides{options.host, options.port, options.debug};
+  registry::ServeOverrides overrides{options.host, options.port, options.debug, options.event_loops};
   auto config = registry::load_serve_config(
       global.config.empty() ? std::nullopt : std::optional<std::filesystem::path>(global.config),
       overrides, std::cout);
@@ -49,6 +50,9 @@ void setup_serve(CLI::App& app, GlobalOptions& global, int& exit_code) {
   serve->add_option("-p,--port", options->port, "Port to listen on (default 6001; 0 = any free port)")
       ->check(CLI::Range(0, 65535));
   serve->add_flag("--debug", options->debug, "Print one line per connection, subscription and message");
+  serve->add_option("--event-loops", options->event_loops,
+                    "Event loops, each with its own connections (default 1; 0 = one per core)")
+      ->check(CLI::Range(0, registry::kMaxEventLoops));
   serve->callback([&global, options, &exit_code] { exit_code = run_serve(global, *options); });
 }
 

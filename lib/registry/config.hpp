@@ -22,6 +22,8 @@ struct TlsConfig {
   bool enabled() const noexcept { return !cert_path.empty(); }
 };
 
+inline constexpr int kMaxEventLoops = 64;
+
 struct ServerConfig {
   std::string host = "0.0.0.0";
   int port = 6001;
@@ -38,6 +40,9 @@ struct ServerConfig {
   int max_outbound_bytes_in_kb = 1024;  ///< per-connection queue bound (4100 when over)
   bool debug = false;                   ///< one console line per lifecycle event
   int shutdown_grace_in_seconds = 3;    ///< SIGTERM: clients' time to close before exit
+  /// Event loops, each with its own listener and connections, joined like
+  /// cluster nodes (lib/server/README.md); 0 = one per core.
+  int event_loops = 1;
   TlsConfig tls;
 };
 

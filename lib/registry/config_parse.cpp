@@ -21,6 +21,7 @@
 //   max_outbound_bytes_in_kb = 1024
 //   debug = false
 //   shutdown_grace_in_seconds = 3  # 1..600: SIGTERM drain before exit
+//   event_loops = 1                # 0..64, 0 = one per core
 //
 //   [server.tls]                   # optional; cert and key required when present
 //   cert = "cert.pem"              # relative paths: against the file's directory
@@ -203,6 +204,7 @@ void read_server(TableReader& reader, ServerConfig& server) {
   reader.read("max_outbound_bytes_in_kb", server.max_outbound_bytes_in_kb, kPositiveKb);
   reader.read("debug", server.debug);
   reader.read("shutdown_grace_in_seconds", server.shutdown_grace_in_seconds, IntRange{1, 600});
+  reader.read("event_loops", server.event_loops, IntRange{0, kMaxEventLoops});
 
   if (const toml::table* tls = reader.read_table("tls")) {
     TableReader tls_reader(*tls, reader.field("tls"), reader.diagnostics());

@@ -108,6 +108,7 @@ void write_server(Writer& w) {
   w.setting("debug", d.debug, d.debug, "log every connection event");
   w.setting("shutdown_grace_in_seconds", d.shutdown_grace_in_seconds, d.shutdown_grace_in_seconds,
             "SIGTERM: how long clients get to close");
+  w.setting("event_loops", d.event_loops, d.event_loops, "loops with their own connections, 0 = one per core");
   w.text(
       "\n"
       "# Serve wss:// and https:// directly (relative paths are against this file's directory).\n"

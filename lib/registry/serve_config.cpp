@@ -80,6 +80,7 @@ Result<ServeConfig> load_serve_config(const std::optional<std::filesystem::path>
   if (overrides.host) config.server.host = *overrides.host;
   if (overrides.port) config.server.port = *overrides.port;
   if (overrides.debug) config.server.debug = true;
+  if (overrides.event_loops) config.server.event_loops = *overrides.event_loops;
   ServeConfig result{std::move(config), std::nullopt};
   if (created) result.generated_app = result.config.apps.front();
   return result;

@@ -17,6 +17,7 @@ struct ServeOverrides {
   std::optional<std::string> host;
   std::optional<int> port;
   bool debug = false;
+  std::optional<int> event_loops;
 };
 
 struct ServeConfig {

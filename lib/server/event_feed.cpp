@@ -92,6 +92,7 @@ EventFeed::EventFeed(std::function<std::int64_t()> now_ms, std::size_t data_limi
 void EventFeed::add(FeedSink* sink, const std::string& app_id) {
   by_app_[app_id].push_back(sink);
   ++total_;
+  if (process_total_) process_total_->fetch_add(1, std::memory_order_relaxed);
   FeedEvent started;
   started.type = "feed_started";
   started.app_id = app_id;
@@ -106,6 +107,7 @@ void EventFeed::remove(FeedSink* sink, const std::string& app_id) {
   if (found == sinks.end()) return;
   sinks.erase(found);
   --total_;
+  if (process_total_) process_total_->fetch_sub(1, std::memory_order_relaxed);
   if (sinks.empty()) by_app_.erase(it);
 }
 

@@ -9,6 +9,7 @@
 // only when the event's app has watchers.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -87,6 +88,9 @@ class EventFeed final : public channels::Observer {
   void remove(FeedSink* sink, const std::string& app_id);
 
   std::size_t watcher_count() const noexcept { return total_; }
+  /// With several event loops: the count of every loop's watchers, kept up
+  /// to date from here (FeedRelay copies events only while it is not 0).
+  void count_watchers_in(std::atomic<std::size_t>* process_total) noexcept { process_total_ = process_total; }
   std::size_t watcher_count(std::string_view app_id) const;
 
   /// Every watcher, e.g. to ping them.
@@ -130,6 +134,7 @@ class EventFeed final : public channels::Observer {
   std::size_t data_limit_;
   std::unordered_map<std::string, std::vector<FeedSink*>> by_app_;  // never holds an empty vector
   std::size_t total_ = 0;
+  std::atomic<std::size_t>* process_total_ = nullptr;
 };
 
 }  // namespace pws::server

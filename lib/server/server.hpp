@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "error/result.hpp"
 #include "registry/config.hpp"
@@ -37,7 +38,7 @@ class Server {
   void stop() noexcept;
 
  private:
-  std::unique_ptr<ServerImpl> impl_;
+  std::vector<std::unique_ptr<ServerImpl>> loops_;  // [server] event_loops; loop 0 runs on run()'s thread
 };
 
 }  // namespace pws::server

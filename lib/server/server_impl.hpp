@@ -1,6 +1,8 @@
-// Internal to lib/server: the state shared by the context, the WebSocket and
-// HTTP callbacks and the timers. Everything here runs on the one service
-// thread, except Server::stop(), which only sets an atomic and wakes it.
+// Internal to lib/server: one event loop's state, shared by its context, the
+// WebSocket and HTTP callbacks and the timers. Everything here runs on the
+// loop's thread, except Server::stop(), which only sets an atomic and wakes
+// it. With several loops ([server] event_loops), each has one of these with
+// its own hub, joined to the others' by a LocalBus (lib/server/README.md).
 #pragma once
 
 #include <libwebsockets.h>
@@ -14,13 +16,17 @@
 
 #include "channels/hub.hpp"
 #include "cluster/cluster_node.hpp"
+#include "cluster/local_bus.hpp"
 #include "dashboard/dashboard.hpp"
 #include "http_api/api.hpp"
 #include "registry/config.hpp"
 #include "server/config_watch.hpp"
 #include "server/console_log.hpp"
 #include "server/event_feed.hpp"
+#include "server/drain_barrier.hpp"
 #include "server/event_loop.hpp"
+#include "server/feed_relay.hpp"
+#include "server/webhook_figures_sum.hpp"
 #include "server/out_queue.hpp"
 #include "server/server.hpp"
 #include "server/statistics_recorder.hpp"
@@ -119,10 +125,40 @@ struct StatisticsTimer {
   ServerImpl* server;
 };
 
+/// Where one event loop stands among the loops of one `pws serve`.
+struct LoopPlacement {
+  int index = 0;  ///< loop 0 says what is said once (startup, reloads)
+  int count = 1;
+  std::shared_ptr<cluster::LocalExchange> exchange;  ///< null with one loop
+  std::shared_ptr<FeedExchange> feed_exchange;       ///< null with one loop
+  /// Every loop's connections, for the connection limits; null with one loop.
+  std::shared_ptr<channels::ConnectionLedger> connections;
+  std::shared_ptr<channels::SharedThrottle> cache_misses;  ///< null with one loop
+  std::shared_ptr<channels::SharedCounters> counters;      ///< null with one loop
+  std::shared_ptr<WebhookFiguresSum> webhook_figures;      ///< null with one loop
+  std::shared_ptr<DrainBarrier> drain;                     ///< null with one loop
+  unsigned write_helpers = WritePool::default_helpers();
+};
+
 struct ServerImpl {
-  explicit ServerImpl(registry::Config c);
+  explicit ServerImpl(registry::Config c, LoopPlacement where = {});
   ~ServerImpl();
 
+  /// Creates the context and its listener on `port_to_bind` (0 = a free one).
+  Status start_loop(int port_to_bind);
+  /// Serves until stopped, then drains and tears down (on the loop's thread);
+  /// the statistics are finished by Server::run once every loop is done.
+  void serve();
+  /// With several loops: applies what the other loops said before a request
+  /// is answered, so it sees every change that happened before it was sent.
+  void catch_up() {
+    if (placement.count == 1) return;
+    if (feed_relay) feed_relay->replay(*feed, hub->apps());
+    if (cluster) cluster->poll();
+  }
+  bool speaks_for_process() const noexcept { return placement.index == 0; }
+
+  const LoopPlacement placement;
   registry::Config config;
   channels::SystemClock clock;
   LwsOutbox outbox;
@@ -131,6 +167,7 @@ struct ServerImpl {
   std::unique_ptr<dashboard::Dashboard> dashboard;  // null when [dashboard] enabled = false
   std::unique_ptr<ConsoleLog> console_log;
   std::unique_ptr<EventFeed> feed;  // always registered; costs one branch per hub event while unwatched
+  std::unique_ptr<FeedRelay> feed_relay;  // with several loops: the other loops' events for this feed
   std::unique_ptr<StatisticsRecorder> statistics;  // null when [statistics] enabled = false
   std::unique_ptr<ConfigWatch> config_watch;       // null when there is no config file
   std::unique_ptr<webhooks::Webhooks> webhooks;    // threads only once some app has a webhook
@@ -139,6 +176,7 @@ struct ServerImpl {
   std::map<std::string, std::shared_ptr<WebSocketHandler>> routes;
 
   std::string listen_address;  // what lws binds; "" = every interface
+  int listen_fd = -1;          // with several loops: this loop's SO_REUSEPORT socket (lws closes it)
   EventLoop loop;              // outlives the context created on it
   lws_context* context = nullptr;
   lws_vhost* vhost = nullptr;
@@ -150,6 +188,7 @@ struct ServerImpl {
   std::atomic<bool> stop_requested{false};
   std::atomic<bool> reload_requested{false};  // SIGHUP
   bool draining = false;
+  bool watchers_open = true;  // until the drain closes them (after every loop's clients)
   std::int64_t drain_deadline_ms = 0;
   std::size_t live_sessions = 0;
   std::string write_scratch;  // reused buffer for coalesced writes
@@ -157,7 +196,7 @@ struct ServerImpl {
   /// a slot is nulled when its session goes first.
   std::vector<WsSession*> flush_list;
   std::vector<WsSession*> direct_writes;  // flush_writes' scratch: the sessions written past lws
-  WritePool write_pool{WritePool::default_helpers()};
+  WritePool write_pool{placement.write_helpers};
 
   /// Lists `session` for the next flush_writes (once per loop iteration).
   void schedule_flush(WsSession& session) {
@@ -201,6 +240,8 @@ struct ServerImpl {
   void sweep_watchers();
 
   void begin_drain();
+  /// Closes the feed watchers once every loop has closed its clients.
+  void close_watchers_when_drained();
   /// Loads the registry file again and swaps in its apps (SIGHUP or a
   /// change on disk); a broken file is reported and the running apps kept.
   void reload_registry(std::string_view why);
@@ -209,7 +250,7 @@ struct ServerImpl {
   /// kept. Connections already open keep theirs.
   void reload_tls(std::string_view why);
   /// Joins the cluster named by [redis] (the port must be known: it is part
-  /// of the default node id).
+  /// of the default node id), or the process's other loops.
   void join_cluster();
   void destroy_context();
 };

@@ -24,15 +24,21 @@ std::int64_t delta(std::uint64_t now, std::uint64_t before) {
 
 StatisticsRecorder::StatisticsRecorder(channels::Hub& hub, registry::StatisticsConfig config,
                                        std::filesystem::path database)
-    : hub_(hub), config_(std::move(config)), database_(std::move(database)), writer_(database_, log_line) {}
+    : hub_(hub), config_(std::move(config)), database_(std::move(database)) {
+  writer_.emplace(database_, log_line);
+}
+
+StatisticsRecorder::StatisticsRecorder(const StatisticsRecorder& writer, channels::Hub& hub)
+    : hub_(hub), config_(writer.config_), database_(writer.database_), figures_of_(&writer) {}
 
 void StatisticsRecorder::sample(std::int64_t now_ms) {
+  if (!writer_) return;
   std::vector<stats::Snapshot> rows;
   for (const auto& app : hub_.apps().apps()) {
     // Always advance the peak and the seen counters, so that turning
     // statistics on later does not attribute old traffic to one interval.
     const std::int64_t peak = hub_.take_peak_connections(app->id);
-    const channels::AppCounters c = hub_.counters(app->id);
+    const channels::AppCounters c = hub_.server_counters(*app);
     Seen& seen = seen_[app->id];
     stats::Snapshot row;
     row.app_id = app->id;
@@ -47,12 +53,13 @@ void StatisticsRecorder::sample(std::int64_t now_ms) {
     if (row.peak_connections == 0 && row.websocket_messages == 0 && row.api_messages == 0) continue;
     rows.push_back(std::move(row));
   }
-  if (!rows.empty()) writer_.submit(std::move(rows));
+  if (!rows.empty()) writer_->submit(std::move(rows));
 }
 
 void StatisticsRecorder::finish(std::int64_t now_ms, std::chrono::milliseconds deadline) {
+  if (!writer_) return;
   sample(now_ms);
-  writer_.stop(deadline);
+  writer_->stop(deadline);
 }
 
 Result<std::vector<stats::Snapshot>> StatisticsRecorder::snapshots(const stats::SnapshotQuery& query) {

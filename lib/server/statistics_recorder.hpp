@@ -3,10 +3,14 @@
 // Runs on the event loop (sample() from a timer); costs nothing per message
 // since the hub keeps the counters anyway. Also the HTTP API's
 // StatisticsSource (reads go through a separate read-only connection).
+// With several event loops only the first loop's recorder samples and
+// writes, from the counters all hubs share (Hub::server_counters); the other
+// loops' recorders only read.
 #pragma once
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -22,6 +26,10 @@ namespace pws::server {
 class StatisticsRecorder final : public http_api::StatisticsSource {
  public:
   StatisticsRecorder(channels::Hub& hub, registry::StatisticsConfig config, std::filesystem::path database);
+  /// Reads the database; its writer's figures are `writer`'s.
+  StatisticsRecorder(const StatisticsRecorder& writer, channels::Hub& hub);
+
+  bool writes() const noexcept { return writer_.has_value(); }
 
   /// Closes the interval ending now (Unix ms): one snapshot for each app
   /// with statistics on that had connections or messages in it.
@@ -39,7 +47,9 @@ class StatisticsRecorder final : public http_api::StatisticsSource {
   bool enabled() const override { return config_.enabled; }
   int interval_seconds() const override { return config_.interval_in_seconds; }
   Result<std::vector<stats::Snapshot>> snapshots(const stats::SnapshotQuery& query) override;
-  stats::WriterFigures writer_figures() const override { return writer_.figures(); }
+  stats::WriterFigures writer_figures() const override {
+    return writer_ ? writer_->figures() : figures_of_->writer_figures();
+  }
 
  private:
   /// Counter values at the end of the previous interval.
@@ -53,7 +63,8 @@ class StatisticsRecorder final : public http_api::StatisticsSource {
   std::filesystem::path database_;
   std::unordered_map<std::string, Seen> seen_;
   std::string node_;  // cluster node id, "" alone
-  stats::Writer writer_;
+  std::optional<stats::Writer> writer_;        // none on a loop that only reads
+  const StatisticsRecorder* figures_of_ = nullptr;  // the writing loop's, when none
   std::unique_ptr<stats::Store> reader_;  // opened on first read
 };
 

@@ -118,6 +118,7 @@ void on_established(WsSession& s) {
       if (s.protocol) request.protocol = std::string_view(*s.protocol);
       request.origin = s.origin;
       request.tls = s.tls;
+      server.catch_up();
       server.hub->open(s.connection_id(), request);
       return;
     }
@@ -126,8 +127,10 @@ void on_established(WsSession& s) {
 
 void on_message(WsSession& s, std::string_view text) {
   if (s.close_pending) return;
-  if (s.kind == WsSession::Kind::Pusher)
+  if (s.kind == WsSession::Kind::Pusher) {
+    s.server->catch_up();
     s.server->hub->receive(s.connection_id(), text);
+  }
   else if (s.kind == WsSession::Kind::Custom)
     s.handler->on_message(s, text);
 }

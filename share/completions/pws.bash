@@ -35,7 +35,7 @@ _pws() {
     local global_opts="-c --config --json -q --quiet -v --verbose -h --help"
     local commands="serve trigger channels users tail bench apps stats"
     local server_opts="--url --app --timeout -k --insecure"
-    local serve_opts="--host -p --port --debug"
+    local serve_opts="--host -p --port --debug --event-loops"
     local trigger_opts="--channel --event --data --socket-id --info --batch $server_opts"
     local channels_opts="--prefix --info $server_opts"
     local users_opts="--channel $server_opts"

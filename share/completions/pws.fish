@@ -131,6 +131,7 @@ complete -c pws -n __pws_needs_command -a stats -d 'Show or clean the recorded s
 complete -c pws -n '__pws_is serve' -l host -x -a '0.0.0.0 127.0.0.1 ::1' -d 'Address to listen on (default 0.0.0.0)'
 complete -c pws -n '__pws_is serve' -s p -l port -x -a '6001 0' -d 'Port to listen on (default 6001; 0 = any free port)'
 complete -c pws -n '__pws_is serve' -l debug -d 'Print one line per connection, subscription and message'
+complete -c pws -n '__pws_is serve' -l event-loops -x -a '1 2 0' -d 'Event loops, each with its own connections (default 1; 0 = one per core)'
 
 # Server location and credentials: pws trigger, channels, users, tail.
 set -l __pws_client '__pws_is trigger; or __pws_is channels; or __pws_is users; or __pws_is tail'

@@ -116,6 +116,8 @@ export async function startServer({ apps = [defaultApp], server = {}, limits = {
   writeFileSync(configPath, config !== undefined ? config : renderConfig({ server, limits, apps, tables }), { mode: 0o600 });
 
   const argv = ['serve', '--config', configPath, '--host', '127.0.0.1', '--port', String(fixedPort), ...args];
+  // The whole suite can be run against several event loops (lib/server/README.md).
+  if (process.env.PWS_E2E_EVENT_LOOPS && !args.includes('--event-loops')) argv.push('--event-loops', process.env.PWS_E2E_EVENT_LOOPS);
   const proc = spawn(PWS_BIN, argv, {
     cwd: dir,
     env: { ...process.env, HOME: dir, XDG_CONFIG_HOME: path.join(dir, 'xdg'), ...env },
