@@ -26,6 +26,9 @@ struct PresenceSession {
   std::string socket_id;
   std::string user_id;
   std::string user_info_json;  ///< compact JSON, "{}" when none
+  /// When the user joined the channel, on the join sequence shared by the
+  /// event loops of one process (HubSettings::join_sequence); 0 = not kept.
+  std::uint64_t joined = 0;
 };
 
 /// One node's view of one of its channels.

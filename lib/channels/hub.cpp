@@ -459,7 +459,9 @@ void Hub::handle(Connection& c, protocol::Subscribe& sub) {
     if (member) {
       member->sessions.push_back({&c, user_info});
     } else {
-      ch.members.push_back(Member{user_id, {{&c, user_info}}});
+      const std::uint64_t joined =
+          settings_.join_sequence ? settings_.join_sequence->fetch_add(1, std::memory_order_relaxed) + 1 : 0;
+      ch.members.push_back(Member{user_id, {{&c, user_info}}, joined});
       member_joined = true;
     }
   }
@@ -476,7 +478,8 @@ void Hub::handle(Connection& c, protocol::Subscribe& sub) {
   }
   if (link_) {
     link_->subscriptions_changed(app, ch.name, ch.subscribers.size());
-    if (type.is_presence()) link_->member_joined(app, ch.name, PresenceSession{c.socket_id, user_id, user_info});
+    if (type.is_presence())
+      link_->member_joined(app, ch.name, PresenceSession{c.socket_id, user_id, user_info, ch.find_member(user_id)->joined});
   }
   if (app.enable_subscription_count && !type.is_presence()) send_subscription_count(state, ch);
   notify(observers_, [&](Observer& o) { o.on_subscribed(app, c.socket_id, ch.name); });

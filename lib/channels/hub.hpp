@@ -7,6 +7,7 @@
 // Must not include libwebsockets, SQLite, toml++ or socket headers.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -49,6 +50,9 @@ struct HubSettings {
   SharedThrottle* cache_miss_throttle = nullptr;
   /// With several event loops: every hub's traffic counters, per app.
   SharedCounters* shared_counters = nullptr;
+  /// With several event loops: stamps presence members so that every hub
+  /// lists them in the order they joined, over all hubs (2.4).
+  std::atomic<std::uint64_t>* join_sequence = nullptr;
 };
 
 /// What the server knows about a WebSocket upgrade to /app/{key}.

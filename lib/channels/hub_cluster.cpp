@@ -48,18 +48,35 @@ std::int64_t Hub::remote_connections(const AppState& state) const {
 std::vector<protocol::PresenceMember> Hub::cluster_members(const AppState& state, const Channel* local,
                                                            std::string_view channel) const {
   std::vector<protocol::PresenceMember> list;
+  std::vector<std::uint64_t> joined;  // parallel to list
   if (local) {
     list.reserve(local->members.size());
-    for (const auto& m : local->members) list.push_back({m.user_id, m.user_info_json()});
-  }
-  if (const RemoteChannel* remote = remote_channel(state, channel)) {
-    for (const auto& m : remote->members) {
-      const bool here = local && std::any_of(local->members.begin(), local->members.end(),
-                                             [&](const Member& x) { return x.user_id == m.user_id; });
-      if (!here) list.push_back({m.user_id, m.sessions.front().user_info_json});
+    for (const auto& m : local->members) {
+      list.push_back({m.user_id, m.user_info_json()});
+      joined.push_back(m.joined);
     }
   }
-  return list;
+  const RemoteChannel* remote = remote_channel(state, channel);
+  if (!remote) return list;
+  for (const auto& m : remote->members) {
+    const auto here = std::find_if(list.begin(), list.end(), [&](const auto& x) { return x.user_id == m.user_id; });
+    if (here == list.end()) {
+      list.push_back({m.user_id, m.sessions.front().user_info_json});
+      joined.push_back(m.joined);
+    } else if (std::uint64_t& mine = joined[static_cast<std::size_t>(here - list.begin())]; m.joined && m.joined < mine) {
+      mine = m.joined;  // joined on another loop first
+    }
+  }
+  if (!settings_.join_sequence) return list;
+  // The event loops of one process share a join sequence: users in the order
+  // they joined the channel, whichever loop they are on (2.4).
+  std::vector<std::size_t> order(list.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return joined[a] < joined[b]; });
+  std::vector<protocol::PresenceMember> sorted;
+  sorted.reserve(list.size());
+  for (std::size_t i : order) sorted.push_back(std::move(list[i]));
+  return sorted;
 }
 
 std::size_t Hub::cluster_member_count(const AppState& state, const Channel* local, std::string_view channel) const {
@@ -277,7 +294,7 @@ NodeShare Hub::local_share() const {
       out.subscriptions = channel->subscribers.size();
       for (const auto& m : channel->members)
         for (const auto& session : m.sessions)
-          out.members.push_back(PresenceSession{session.connection->socket_id, m.user_id, session.user_info_json});
+          out.members.push_back(PresenceSession{session.connection->socket_id, m.user_id, session.user_info_json, m.joined});
     }
     for (const auto& [user_id, connections] : state->users)
       for (const Connection* c : connections) app.users.emplace_back(c->socket_id, user_id);

@@ -27,6 +27,7 @@ struct Hub::Member {
   // The user's connections in the channel in join order; the info shown is
   // that of the first one still present (section 2.4).
   std::vector<Session> sessions;
+  std::uint64_t joined = 0;  // on HubSettings::join_sequence, 0 = not kept
 
   const std::string& user_info_json() const { return sessions.front().user_info_json; }
 };
@@ -90,6 +91,7 @@ struct Hub::RemoteMember {
   };
   std::string user_id;
   std::vector<Session> sessions;  // join order; the first one's info is shown
+  std::uint64_t joined = 0;       // the earliest of its sessions', 0 = not kept
 };
 
 struct Hub::RemoteChannel {
@@ -109,7 +111,8 @@ struct Hub::RemoteChannel {
   /// Records a node's presence session, once; a new member joins the end.
   void add_session(std::string_view node, const PresenceSession& session) {
     RemoteMember* member = find_member(session.user_id);
-    if (!member) member = &members.emplace_back(RemoteMember{session.user_id, {}});
+    if (!member) member = &members.emplace_back(RemoteMember{session.user_id, {}, session.joined});
+    if (session.joined && (!member->joined || session.joined < member->joined)) member->joined = session.joined;
     for (const auto& s : member->sessions)
       if (s.node == node && s.socket_id == session.socket_id) return;
     member->sessions.push_back({std::string(node), session.socket_id, session.user_info_json});

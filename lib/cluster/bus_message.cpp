@@ -1,5 +1,7 @@
 #include "cluster/bus_message.hpp"
 
+#include <algorithm>
+
 #include <boost/json.hpp>
 
 namespace pws::cluster {
@@ -29,14 +31,23 @@ std::optional<MessageType> type_of(std::string_view name) {
   return std::nullopt;
 }
 
-json::array session_json(const channels::PresenceSession& s) { return {s.socket_id, s.user_id, s.user_info_json}; }
+json::array session_json(const channels::PresenceSession& s) {
+  json::array out{s.socket_id, s.user_id, s.user_info_json};
+  if (s.joined) out.push_back(s.joined);  // the event loops of one process only
+  return out;
+}
 
 std::optional<channels::PresenceSession> session_of(const json::value* v) {
-  if (!v || !v->is_array() || v->get_array().size() != 3) return std::nullopt;
+  if (!v || !v->is_array() || v->get_array().size() < 3 || v->get_array().size() > 4) return std::nullopt;
   const auto& a = v->get_array();
   if (!a[0].is_string() || !a[1].is_string() || !a[2].is_string()) return std::nullopt;
+  std::uint64_t joined = 0;
+  if (a.size() == 4) {
+    if (!a[3].is_uint64() && !a[3].is_int64()) return std::nullopt;
+    joined = a[3].is_uint64() ? a[3].get_uint64() : static_cast<std::uint64_t>(std::max<std::int64_t>(0, a[3].get_int64()));
+  }
   return channels::PresenceSession{std::string(a[0].get_string()), std::string(a[1].get_string()),
-                                   std::string(a[2].get_string())};
+                                   std::string(a[2].get_string()), joined};
 }
 
 json::object share_json(const channels::NodeShare& share) {

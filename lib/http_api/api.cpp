@@ -132,7 +132,7 @@ Response Api::dispatch(const Request& request, std::string& counted_app_id, bool
     // Reads are counted once the caller is known to be the app, so others
     // cannot spend its budget (5.1 order: signature, then limits).
     if (request.method == "GET" &&
-        !reads_.try_take(app->id, app->limits.max_read_req_per_sec, 1, clock_.monotonic_ms()))
+        !shared_->reads.try_take(app->id, app->limits.max_read_req_per_sec, 1, clock_.monotonic_ms()))
       return rate_limited("max_read_req_per_sec", app->limits.max_read_req_per_sec);
 
     const RouteContext ctx{hub_, *app, request, *route, *params, statistics_, clock_, shared_->backend_events};

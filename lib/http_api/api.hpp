@@ -49,7 +49,7 @@ class Api {
   void set_cluster_figures(const ClusterFigures* figures) noexcept { cluster_figures_ = figures; }
 
   /// With several event loops (one Api each): one budget of backend events
-  /// and one count of requests for all of them.
+  /// and of reads, and one count of requests, for all of them.
   void share_with(const Api& other) { shared_ = other.shared_; }
 
   HttpCounts http_counts() const;
@@ -69,12 +69,12 @@ class Api {
   // request, uncontended with one loop.
   struct Shared {
     RateLimiter backend_events;  // max_backend_events_per_sec, points = channels published to
+    RateLimiter reads;           // max_read_req_per_sec
     mutable std::mutex mutex;    // guards http_counts
     HttpCounts http_counts;
     void count_request(const std::string& app_id, int status);
   };
   std::shared_ptr<Shared> shared_ = std::make_shared<Shared>();
-  RateLimiter reads_;           // max_read_req_per_sec
 
   /// handle() without the counting; `app_id` is set once the app is known.
   Response dispatch(const Request& request, std::string& app_id, bool signature_required);

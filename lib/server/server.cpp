@@ -20,6 +20,7 @@
 #include "server/open_file_limit.hpp"
 #include "server/server_impl.hpp"
 #include "server/shared_listener.hpp"
+#include "server/signal_relay.hpp"
 #include "server/tls_certificate.hpp"
 
 namespace pws::server {
@@ -34,18 +35,6 @@ std::int64_t unix_ms_now() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-// The loops of the server being run; the handler only sets atomics and wakes them.
-std::atomic<ServerImpl*> g_signal_targets[registry::kMaxEventLoops] = {};
-
-void on_signal(int signal) {
-  for (auto& target : g_signal_targets) {
-    if (ServerImpl* s = target.load()) {
-      (signal == SIGHUP ? s->reload_requested : s->stop_requested).store(true);
-      if (s->context) lws_cancel_service(s->context);
-    }
-  }
 }
 
 // Heartbeats between the loops of one process carry each loop's connection
@@ -160,6 +149,7 @@ ServerImpl::ServerImpl(registry::Config c, LoopPlacement where) : placement(std:
   settings.ledger = placement.connections.get();
   settings.cache_miss_throttle = placement.cache_misses.get();
   settings.shared_counters = placement.counters.get();
+  settings.join_sequence = placement.join_sequence.get();
   settings.activity_timeout_s = config.server.activity_timeout;
   settings.ping_interval_ms = config.server.ping_interval * 1000;
   settings.pong_timeout_ms = config.server.pong_timeout * 1000;
@@ -218,6 +208,10 @@ void ServerImpl::destroy_context() {
     // The cluster's Redis threads wake this context: they must be gone
     // first (run() stopped them already; this is for a server never run).
     if (cluster) cluster->stop();
+    {
+      std::lock_guard lock(wake_mutex);  // no other thread is inside wake() now, nor will be
+      wakeable = nullptr;
+    }
     if (feed_relay) feed_relay->detach();
     if (placement.drain) placement.drain->leave(context);
     loop.destroy_context(context);
@@ -327,6 +321,7 @@ Server::Server(registry::Config config) {
     first.connections = std::make_shared<channels::ConnectionLedger>();
     first.cache_misses = std::make_shared<channels::SharedThrottle>(kCacheMissIntervalMs);
     first.counters = std::make_shared<channels::SharedCounters>();
+    first.join_sequence = std::make_shared<std::atomic<std::uint64_t>>(0);
     first.webhook_figures = std::make_shared<WebhookFiguresSum>();
     first.drain = std::make_shared<DrainBarrier>(count);
     // Every core has a loop: its own writes are its share of a broadcast.
@@ -348,14 +343,7 @@ Server::Server(registry::Config config) {
   }
 }
 
-Server::~Server() {
-  for (auto& target : g_signal_targets) {
-    for (auto& loop : loops_) {
-      ServerImpl* expected = loop.get();
-      target.compare_exchange_strong(expected, nullptr);
-    }
-  }
-}
+Server::~Server() = default;
 
 void Server::add_websocket_route(std::string path, std::shared_ptr<WebSocketHandler> handler) {
   for (auto& loop : loops_) loop->routes[path] = handler;
@@ -453,6 +441,10 @@ Status ServerImpl::start_loop(int port_to_bind) {
     context = nullptr;
     return cannot_listen();
   }
+  {
+    std::lock_guard lock(wake_mutex);
+    wakeable = context;
+  }
   if (config.redis.enabled() || placement.count > 1) join_cluster();
   if (placement.drain) placement.drain->join(context);
   if (placement.feed_exchange) {
@@ -505,14 +497,13 @@ int Server::port() const { return loops_.front()->port; }
 int Server::run() {
   ServerImpl& s = *loops_.front();
   PWS_ASSERT(s.context);
-  for (std::size_t i = 0; i < loops_.size(); ++i) g_signal_targets[i].store(loops_[i].get());
-  struct sigaction action{};
-  action.sa_handler = on_signal;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
-  sigaction(SIGHUP, &action, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
+  SignalRelay signals([this](int signal) {
+    for (auto& loop : loops_) {
+      (signal == SIGHUP ? loop->reload_requested : loop->stop_requested).store(true);
+      loop->wake();
+    }
+  });
 
   const std::string host = s.config.server.host.empty() ? "0.0.0.0" : s.config.server.host;
   std::printf("listening on %s:%d%s", host.c_str(), s.port, s.config.server.tls.enabled() ? " (tls)" : "");
@@ -538,7 +529,6 @@ int Server::run() {
   const std::int64_t now = unix_ms_now();
   for (auto it = loops_.rbegin(); it != loops_.rend(); ++it)
     if ((*it)->statistics) (*it)->statistics->finish(now, kStatisticsFlushDeadline);
-  for (auto& target : g_signal_targets) target.store(nullptr);
   return 0;
 }
 
@@ -574,7 +564,7 @@ void ServerImpl::serve() {
 void Server::stop() noexcept {
   for (auto& loop : loops_) {
     loop->stop_requested.store(true);
-    if (loop->context) lws_cancel_service(loop->context);
+    loop->wake();
   }
 }
 

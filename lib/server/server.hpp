@@ -34,7 +34,7 @@ class Server {
   /// (pusher:error 4200 to every client). Returns the process exit status.
   int run();
 
-  /// Asks run() to shut down; safe from any thread or a signal handler.
+  /// Asks run() to shut down; safe from any thread (signals go through run()'s own handler).
   void stop() noexcept;
 
  private:

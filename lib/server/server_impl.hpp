@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -135,6 +136,7 @@ struct LoopPlacement {
   std::shared_ptr<channels::ConnectionLedger> connections;
   std::shared_ptr<channels::SharedThrottle> cache_misses;  ///< null with one loop
   std::shared_ptr<channels::SharedCounters> counters;      ///< null with one loop
+  std::shared_ptr<std::atomic<std::uint64_t>> join_sequence;  ///< presence join order; null with one loop
   std::shared_ptr<WebhookFiguresSum> webhook_figures;      ///< null with one loop
   std::shared_ptr<DrainBarrier> drain;                     ///< null with one loop
   unsigned write_helpers = WritePool::default_helpers();
@@ -179,6 +181,15 @@ struct ServerImpl {
   int listen_fd = -1;          // with several loops: this loop's SO_REUSEPORT socket (lws closes it)
   EventLoop loop;              // outlives the context created on it
   lws_context* context = nullptr;
+  // The context for other threads to wake (the signal relay, Server::stop):
+  // cleared, under the lock, before the context is destroyed.
+  std::mutex wake_mutex;
+  lws_context* wakeable = nullptr;
+  /// Wakes the loop from any thread (not from a signal handler).
+  void wake() {
+    std::lock_guard lock(wake_mutex);
+    if (wakeable) lws_cancel_service(wakeable);
+  }
   lws_vhost* vhost = nullptr;
   int port = 0;
   SweepTimer sweep_timer{};

@@ -3,6 +3,7 @@
 // "loop" polls its node by hand, as its thread does after each turn.
 #include "cluster/local_bus.hpp"
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,7 +25,8 @@ struct Loop {
   int wakes = 0;
   std::unique_ptr<cluster::ClusterNode> node;
 
-  Loop(const std::shared_ptr<cluster::LocalExchange>& exchange, std::string id) {
+  Loop(const std::shared_ptr<cluster::LocalExchange>& exchange, std::string id, HubSettings hub_settings = {})
+      : fixture(default_apps(), hub_settings) {
     cluster::ClusterSettings settings;
     settings.node_id = std::move(id);
     settings.log_peers = false;
@@ -78,6 +80,31 @@ TEST_CASE("a message published on the exchange reaches every other member once, 
   CHECK(in.empty());  // a stopped member hears nothing more
   b.take(in);
   CHECK(in.size() == 1);
+}
+
+TEST_CASE("presence members are listed in the order they joined, over every loop (2.4)") {
+  auto exchange = std::make_shared<cluster::LocalExchange>();
+  std::atomic<std::uint64_t> joins{0};
+  HubSettings settings;
+  settings.join_sequence = &joins;
+  Loop a(exchange, "loop/0", settings);
+  Loop b(exchange, "loop/1", settings);
+  settle({&a, &b});
+  a.fixture.join_as(a.fixture.connect(), "presence-room", "first");
+  settle({&a, &b});
+  b.fixture.join_as(b.fixture.connect(), "presence-room", "second");
+  settle({&a, &b});
+  a.fixture.join_as(a.fixture.connect(), "presence-room", "third");
+  settle({&a, &b});
+  const std::vector<std::string> in_order{"first", "second", "third"};
+  CHECK(a.fixture.hub.presence_user_ids(a.fixture.app(), "presence-room") == in_order);
+  CHECK(b.fixture.hub.presence_user_ids(b.fixture.app(), "presence-room") == in_order);
+  const ConnectionId late = b.fixture.connect();
+  b.fixture.join_as(late, "presence-room", "fourth");
+  const auto succeeded = b.fixture.outbox.messages_to(late, "pusher_internal:subscription_succeeded");
+  REQUIRE(succeeded.size() == 1);
+  const json::value data = json::parse(succeeded[0].at("data").as_string());
+  CHECK(json::serialize(data.at("presence").at("ids")) == R"(["first","second","third","fourth"])");
 }
 
 TEST_CASE("hubs of several loops behave as one server") {
