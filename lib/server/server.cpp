@@ -420,7 +420,7 @@ Status ServerImpl::start_loop(int port_to_bind) {
   const auto cannot_listen = [&] {
     if (listen_fd >= 0) ::close(listen_fd);
     listen_fd = -1;
-    return make_error(Errc::Io, "cannot listen on " + server.host + ":" + std::to_string(server.port) +
+    return make_error(Errc::Io, "cannot listen on " + server.host + ":" + std::to_string(port_to_bind) +
                                     (server.tls.enabled() ? " with the TLS certificate and key from the config" : "") +
                                     " (port in use, or no permission?)");
   };
