@@ -42,16 +42,16 @@ void ConsoleLog::on_unsubscribed(const channels::App& a, std::string_view s, std
   line(&a, "unsubscribed", "socket=" + std::string(s) + " channel=" + std::string(ch));
 }
 void ConsoleLog::on_channel_occupied(const channels::App& a, std::string_view ch) {
-  line(&a, "occupied", "channel=" + std::string(ch));
+  if (transitions_) line(&a, "occupied", "channel=" + std::string(ch));
 }
 void ConsoleLog::on_channel_vacated(const channels::App& a, std::string_view ch) {
-  line(&a, "vacated", "channel=" + std::string(ch));
+  if (transitions_) line(&a, "vacated", "channel=" + std::string(ch));
 }
 void ConsoleLog::on_member_added(const channels::App& a, std::string_view ch, std::string_view u) {
-  line(&a, "member_added", "channel=" + std::string(ch) + " user=" + std::string(u));
+  if (transitions_) line(&a, "member_added", "channel=" + std::string(ch) + " user=" + std::string(u));
 }
 void ConsoleLog::on_member_removed(const channels::App& a, std::string_view ch, std::string_view u) {
-  line(&a, "member_removed", "channel=" + std::string(ch) + " user=" + std::string(u));
+  if (transitions_) line(&a, "member_removed", "channel=" + std::string(ch) + " user=" + std::string(u));
 }
 void ConsoleLog::on_client_event(const channels::App& a, std::string_view s, std::string_view ch,
                                  std::string_view event, std::string_view data, std::string_view u) {

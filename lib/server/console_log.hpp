@@ -12,7 +12,10 @@ namespace pws::server {
 
 class ConsoleLog final : public channels::Observer {
  public:
-  explicit ConsoleLog(std::FILE* out) : out_(out) {}
+  /// `transitions`: whether to print channel and presence transitions.
+  /// With several event loops every loop's hub sees each one, and only the
+  /// first loop's log prints them.
+  explicit ConsoleLog(std::FILE* out, bool transitions = true) : out_(out), transitions_(transitions) {}
 
   void on_connected(const channels::App&, std::string_view socket_id, std::string_view origin) override;
   void on_disconnected(const channels::App&, std::string_view socket_id) override;
@@ -32,6 +35,7 @@ class ConsoleLog final : public channels::Observer {
  private:
   void line(const channels::App* app, std::string_view what, std::string_view details);
   std::FILE* out_;
+  bool transitions_;
 };
 
 }  // namespace pws::server

@@ -193,7 +193,7 @@ ServerImpl::ServerImpl(registry::Config c, LoopPlacement where) : placement(std:
     api->set_webhook_figures(placement.webhook_figures.get());
   }
   if (config.server.debug) {
-    console_log = std::make_unique<ConsoleLog>(stdout);
+    console_log = std::make_unique<ConsoleLog>(stdout, speaks_for_process());
     hub->add_observer(console_log.get());
   }
 }
