@@ -155,13 +155,7 @@ bool Hub::open(ConnectionId id, const OpenRequest& request) {
 
   state.counters.connections++;
   state.counters.connections_opened++;
-  if (AtomicAppCounters* shared = state.shared_counters) {
-    const std::int64_t now_open = shared->connections.fetch_add(1, std::memory_order_relaxed) + 1;
-    shared->connections_opened.fetch_add(1, std::memory_order_relaxed);
-    std::int64_t peak = shared->peak_connections.load(std::memory_order_relaxed);
-    while (peak < now_open && !shared->peak_connections.compare_exchange_weak(peak, now_open, std::memory_order_relaxed)) {
-    }
-  }
+  if (state.shared_counters) state.shared_counters->connections_opened.fetch_add(1, std::memory_order_relaxed);
   state.counters.peak_connections = std::max(state.counters.peak_connections, state.counters.connections);
   send(c, protocol::encode_connection_established(c.socket_id, settings_.activity_timeout_s));
   notify(observers_, [&](Observer& o) { o.on_connected(*state.app, c.socket_id, request.origin); });
@@ -284,7 +278,6 @@ void Hub::remove_connection(Connection& c) {
     if (link_) link_->user_signed_out(*state.app, c.user_id, c.socket_id);
   }
   state.counters.connections--;
-  if (state.shared_counters) state.shared_counters->connections.fetch_sub(1, std::memory_order_relaxed);
   notify(observers_, [&](Observer& o) { o.on_disconnected(*state.app, c.socket_id); });
   by_socket_id_.erase(c.socket_id);
   if (settings_.ledger) settings_.ledger->release(state.app->id);
@@ -878,11 +871,8 @@ std::int64_t Hub::take_peak_connections(std::string_view app_id) {
   AppCounters& counters = it->second->counters;
   const std::int64_t peak = counters.peak_connections;
   counters.peak_connections = counters.connections;
-  if (AtomicAppCounters* shared = it->second->shared_counters) {
-    // Every loop's connections: the peak of the whole server.
-    const std::int64_t open = shared->connections.load(std::memory_order_relaxed);
-    return shared->peak_connections.exchange(open, std::memory_order_relaxed);
-  }
+  // Every loop's connections: the peak of the whole server.
+  if (settings_.ledger) return settings_.ledger->take_peak(app_id);
   return peak;
 }
 
@@ -896,6 +886,7 @@ AppCounters Hub::server_counters(const App& app) const {
   AppCounters counters = this->counters(app.id);
   if (!settings_.shared_counters) return counters;
   settings_.shared_counters->read(app.id, counters);
+  if (settings_.ledger) counters.connections = settings_.ledger->connections(app.id);
   // The channels and subscriptions of the other loops, as this hub keeps them.
   if (const AppState* state = state_for(app)) {
     counters.channels = occupied_channels(app, "").size();

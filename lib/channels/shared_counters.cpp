@@ -17,7 +17,6 @@ void SharedCounters::read(std::string_view app_id, AppCounters& into) const {
   if (it == by_app_.end()) return;
   const AtomicAppCounters& c = *it->second;
   constexpr auto relaxed = std::memory_order_relaxed;
-  into.connections = c.connections.load(relaxed);
   into.connections_opened = c.connections_opened.load(relaxed);
   into.websocket_messages_in = c.websocket_messages_in.load(relaxed);
   into.bytes_in = c.bytes_in.load(relaxed);

@@ -1,5 +1,6 @@
 // SharedCounters: with several event loops (one hub each), one set of
-// per-app traffic counters for all of them, so /metrics and the
+// per-app traffic counters for all of them (the connections open are the
+// ConnectionLedger's), so /metrics and the
 // statistics' current figures describe the whole server whichever loop
 // answers. Each hub adds to them with relaxed atomics where it counts its
 // own (per connection, per client message, per broadcast: never per
@@ -19,8 +20,6 @@ namespace pws::channels {
 struct AppCounters;
 
 struct AtomicAppCounters {
-  std::atomic<std::int64_t> connections{0};
-  std::atomic<std::int64_t> peak_connections{0};  ///< since the last statistics sample
   std::atomic<std::uint64_t> connections_opened{0};
   std::atomic<std::uint64_t> websocket_messages_in{0};
   std::atomic<std::uint64_t> bytes_in{0};

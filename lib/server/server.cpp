@@ -351,6 +351,10 @@ void Server::add_websocket_route(std::string path, std::shared_ptr<WebSocketHand
 
 Status Server::start() {
   ServerImpl& first = *loops_.front();
+  if (loops_.size() > 1 && !first.routes.empty())
+    // A handler is one object: with several loops it would be called from
+    // several threads, and could write to another loop's connections.
+    return make_error(Errc::InvalidConfig, "custom WebSocket endpoints need one event loop: set [server] event_loops = 1");
   // Every connection is a descriptor: use all the hard limit allows
   // (systemd LimitNOFILE=), and say so up front when the configured capacity
   // cannot fit in it.

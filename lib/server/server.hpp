@@ -23,7 +23,8 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   /// Registers a custom WebSocket endpoint at `path` (exact match, after the
-  /// configured path prefix). Call before start().
+  /// configured path prefix). Call before start(), which refuses custom
+  /// endpoints with more than one event loop.
   void add_websocket_route(std::string path, std::shared_ptr<WebSocketHandler> handler);
 
   /// Creates the context and binds the port. After success port() is valid.

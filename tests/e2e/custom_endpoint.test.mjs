@@ -7,7 +7,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -139,4 +139,23 @@ describe('custom WebSocket endpoint (examples/chat_server.cpp)', () => {
       await assertRefused(c, 4005);
     }
   });
+});
+
+test('a custom endpoint with several event loops is refused at start, naming the setting', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pws-chat-'));
+  const config = path.join(dir, 'pws.toml');
+  writeFileSync(config, '[server]\nevent_loops = 2\n\n[[apps]]\nid = "1001"\nkey = "pws-key"\nsecret = "pws-secret"\n', { mode: 0o600 });
+  try {
+    const proc = spawn(EXAMPLE_BIN, ['--config', config, '--port', '0', '--host', '127.0.0.1'], {
+      cwd: dir, env: { ...process.env, HOME: dir }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    proc.stdout.on('data', (d) => { output += d; });
+    proc.stderr.on('data', (d) => { output += d; });
+    const code = await new Promise((resolve) => proc.on('exit', resolve));
+    assert.notEqual(code, 0, output);
+    assert.match(output, /event_loops = 1/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
